@@ -273,4 +273,3 @@ func TestAlive(t *testing.T) {
 		t.Fatal("reaped child alive")
 	}
 }
-
