@@ -62,10 +62,14 @@ type Field struct {
 func Num(name string, n int, doc string) Field { return Field{Name: name, Type: N, Len: n, Doc: doc} }
 
 // Alpha declares a fixed AN field.
-func Alpha(name string, n int, doc string) Field { return Field{Name: name, Type: AN, Len: n, Doc: doc} }
+func Alpha(name string, n int, doc string) Field {
+	return Field{Name: name, Type: AN, Len: n, Doc: doc}
+}
 
 // Korean declares a fixed K field.
-func Korean(name string, n int, doc string) Field { return Field{Name: name, Type: K, Len: n, Doc: doc} }
+func Korean(name string, n int, doc string) Field {
+	return Field{Name: name, Type: K, Len: n, Doc: doc}
+}
 
 // VarAN declares an AN field whose length is the value of the N field from,
 // plus adj, at most max bytes.
