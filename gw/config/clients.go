@@ -43,6 +43,7 @@ func (c *Clients) Authenticate(id, password string) bool {
 // dummyHash is hashed against for unknown clients; its password is
 // unknowable and irrelevant, only its cost matters.
 const dummyHash = "pbkdf2-sha256$100000$EU+l4n+oE8ViCl2151jb2g$tmiRt72S0O+VP+1iQ7+tVM8BMoDjeEe5IV8awFh6eWE"
+
 // isANField reports whether s fits an AN field of n bytes: printable ASCII,
 // no spaces (trailing spaces are padding, so a value cannot hold them).
 func isANField(s string, n int) bool {

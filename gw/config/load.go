@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -113,13 +115,22 @@ func decodeFile(home, rel string, v any) (*lineIndex, error) {
 			}
 			return nil, &Error{File: rel, Line: pe.Position.Line, Setting: pe.LastKey, Msg: msg, Err: err}
 		}
+		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &Error{File: rel, Line: line, Setting: m[2], Msg: m[3], Err: err}
+		}
 		return nil, &Error{File: rel, Msg: err.Error(), Err: err}
 	}
 	lines := newLineIndex(src)
 	var es Errors
 	seen := map[string]int{}
-	for _, k := range md.Undecoded() {
+	undecoded := md.Undecoded()
+	for i, k := range undecoded {
 		ks := k.String()
+		// An unknown table is reported by its keys, not twice.
+		if i+1 < len(undecoded) && strings.HasPrefix(undecoded[i+1].String(), ks+".") {
+			continue
+		}
 		line := lines.plainLine(ks, seen[ks])
 		seen[ks]++
 		es = append(es, &Error{File: rel, Line: line, Setting: ks, Msg: "unknown setting"})
@@ -129,6 +140,10 @@ func decodeFile(home, rel string, v any) (*lineIndex, error) {
 	}
 	return lines, nil
 }
+
+// decodeErrRE takes apart the type errors BurntSushi/toml reports as plain
+// errors: `toml: line 188 (last key "eai_lsnr.sms_max"): incompatible ...`.
+var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 // crossCheck checks what spans files.
 func (c *Config) crossCheck(add func(error)) {
