@@ -46,10 +46,10 @@ func (k key) String() string {
 	return fmt.Sprintf("%q/%q", b[:clientIDLen], b[clientIDLen:clientIDLen+msgKeyLen])
 }
 
-// hashed is where a key lives: its home slot, its stripe lock and the tag
+// hashed is where a key lives: its two home slots, its stripe lock and the tag
 // kept in the state word to skip most key comparisons.
 type hashed struct {
-	home uint64
+	home [2]uint64
 	lock uint32
 	tag  uint32
 }
@@ -66,9 +66,10 @@ func place(seed uint64, k *key, slots uint64, locks uint32) hashed {
 		h ^= h >> 32
 	}
 	h = fmix64(h)
-	home, _ := bits.Mul64(h, slots)
+	h1, _ := bits.Mul64(h, slots)
+	h2, _ := bits.Mul64(fmix64(h^0x5851f42d4c957f2d), slots)
 	return hashed{
-		home: home,
+		home: [2]uint64{h1, h2},
 		lock: uint32(h) & (locks - 1),
 		tag:  uint32(fmix64(h^seed)) & auxMask,
 	}

@@ -11,11 +11,12 @@ import (
 // taken by another inserter between the scan and the claim.
 const maxClaimAttempts = 1000
 
-// scanResult is what one pass over a key's probe window found.
+// scanResult is what one pass over a key's two probe windows found.
 type scanResult struct {
 	match, cand         uint64 // slot numbers
 	matchWord, candWord uint64 // their state words when seen
 	hasMatch, hasCand   bool
+	candDist            uint32 // cand's distance from its window's home
 }
 
 // live reports whether state word w (stLive) is within the window at now.
@@ -24,50 +25,65 @@ func (x *Index) live(w uint64, now uint32) bool {
 	return int64(now)-int64(wordLow(w)) < x.window
 }
 
-// scan walks k's probe window from its home slot. It stops at a slot never
-// used (stEmpty): an insert takes the first usable slot of the window and a
-// used slot never becomes empty again, so no entry of k lies beyond one.
-// held is the stripe lock the caller holds, or ^0 for none. wantCand asks
-// for the first slot an insert may take.
+// scan walks k's two probe windows, each from its home slot. A window's
+// walk stops at a slot never used (stEmpty): an insert takes the first
+// usable slot of the window it chooses and a used slot never becomes empty
+// again, so no entry of k lies beyond one. held is the stripe lock the
+// caller holds, or ^0 for none. wantCand asks for the slot an insert should
+// take: of the first usable slot of each window, the one nearer its home,
+// which keeps clusters short (two-choice linear probing).
 func (x *Index) scan(k *key, hp hashed, now uint32, held uint32, wantCand bool) scanResult {
 	var r scanResult
-	slot := hp.home
-	for range x.hdr.Probe {
+	for _, home := range hp.home {
+		if x.scanWindow(k, hp.tag, home, now, held, wantCand, &r) {
+			return r
+		}
+	}
+	return r
+}
+
+// scanWindow walks one window; it reports true on a match.
+func (x *Index) scanWindow(k *key, tag uint32, home uint64, now uint32, held uint32, wantCand bool, r *scanResult) bool {
+	slot := home
+	haveOwn := false // a candidate found in this window
+	offer := func(d uint32, w uint64) {
+		if wantCand && !haveOwn {
+			haveOwn = true
+			if !r.hasCand || d < r.candDist {
+				r.cand, r.candWord, r.candDist, r.hasCand = slot, w, d, true
+			}
+		}
+	}
+	for d := range x.hdr.Probe {
 		sw := x.stateWord(slot)
 		w := sw.Load()
 		switch wordState(w) {
 		case stEmpty:
-			if wantCand && !r.hasCand {
-				r.cand, r.candWord, r.hasCand = slot, w, true
-			}
-			return r
+			offer(d, w)
+			return false
 		case stLive:
 			if !x.live(w, now) {
-				if wantCand && !r.hasCand {
-					r.cand, r.candWord, r.hasCand = slot, w, true
-				}
+				offer(d, w)
 				break
 			}
 			// The second load proves the key words were read while
 			// the slot held the entry the state word names.
-			if wordAux(w) == hp.tag && x.keyEquals(slot, k) && sw.Load() == w {
+			if wordAux(w) == tag && x.keyEquals(slot, k) && sw.Load() == w {
 				r.match, r.matchWord, r.hasMatch = slot, w, true
-				return r
+				return true
 			}
 		case stFree:
-			if wantCand && !r.hasCand {
-				r.cand, r.candWord, r.hasCand = slot, w, true
-			}
+			offer(d, w)
 		case stWriting:
-			if wantCand && !r.hasCand && x.writerDead(w, held) {
-				r.cand, r.candWord, r.hasCand = slot, w, true
+			if wantCand && !haveOwn && x.writerDead(w, held) {
+				offer(d, w)
 			}
 		}
 		if slot++; slot == x.hdr.Slots {
 			slot = 0
 		}
 	}
-	return r
+	return false
 }
 
 // writerDead reports whether the claimer of a stWriting slot is gone. A
