@@ -23,13 +23,13 @@ type Record struct {
 // Decode decodes b, which must be exactly one record, into r.
 func (l *Layout) Decode(b []byte, r *Record) error {
 	n, err := l.DecodePrefix(b, r)
-	if err != nil {
+	if err != nil && (n == 0 || KindOf(err) == Framing) {
 		return err
 	}
 	if n != len(b) {
 		return &Error{Layout: l.Name, Kind: Framing, Off: n, Reason: strconv.Itoa(len(b)-n) + " bytes after the end of the record"}
 	}
-	return nil
+	return err
 }
 
 // DecodePrefix decodes the record at the start of b into r and returns its
@@ -38,22 +38,37 @@ func (l *Layout) DecodePrefix(b []byte, r *Record) (int, error) {
 	r.L = l
 	r.B = b
 	r.elems = r.elems[:0]
-	return l.decodeLevel(b, 0, r.spans[:len(l.Fields)], r, -1)
+	var content *Error
+	n, err := l.decodeLevel(b, 0, r.spans[:len(l.Fields)], r, l.Name, "", -1, &content)
+	if err != nil {
+		return 0, err
+	}
+	if content != nil {
+		return n, content
+	}
+	return n, nil
 }
 
-// decodeLevel decodes l's fields from b[off:], filling spans. elem is the
-// element number for error messages inside a block, -1 at top level.
-func (l *Layout) decodeLevel(b []byte, off int, spans []Span, r *Record, elem int) (int, error) {
+// decodeLevel decodes l's fields from b[off:], filling spans. top, block
+// and elem name the field in errors (elem is -1 at top level).
+//
+// The shape is checked before the content: an error in a field that governs
+// no length or count (a non-digit in a plain N field, bad EUC-KR) is kept in
+// *content and reported only when the record's shape is right, so that a
+// length that disagrees with the record is a framing error, whatever bytes
+// it makes the decoder look at. (A length or count field that is not digits
+// stops decoding at once: a field error.)
+func (l *Layout) decodeLevel(b []byte, off int, spans []Span, r *Record, top, block string, elem int, content **Error) (int, error) {
 	for i := range l.Fields {
 		f := &l.Fields[i]
 		n := f.Len
 		if f.Type == Block {
 			cnt := int(digits(b[spans[f.from].Off : spans[f.from].Off+spans[f.from].Len]))
 			if cnt < f.Min || cnt > f.Max {
-				return 0, l.err(f, elem, FieldErr, off, "count "+strconv.Itoa(cnt)+" out of range "+strconv.Itoa(f.Min)+".."+strconv.Itoa(f.Max))
+				return 0, l.err(top, block, f, elem, FieldErr, off, "count "+strconv.Itoa(cnt)+" out of range "+strconv.Itoa(f.Min)+".."+strconv.Itoa(f.Max))
 			}
 			if need := cnt * f.block.minLen; need > len(b)-off {
-				return 0, l.err(f, elem, Framing, off, strconv.Itoa(cnt)+" elements need at least "+strconv.Itoa(need)+" bytes, "+strconv.Itoa(len(b)-off)+" left")
+				return 0, l.err(top, block, f, elem, Framing, off, strconv.Itoa(cnt)+" elements need at least "+strconv.Itoa(need)+" bytes, "+strconv.Itoa(len(b)-off)+" left")
 			}
 			nf := len(f.block.Fields)
 			start := len(r.elems)
@@ -66,12 +81,9 @@ func (l *Layout) decodeLevel(b []byte, off int, spans []Span, r *Record, elem in
 			for k := 0; k < cnt; k++ {
 				es := r.elems[start+k*nf : start+(k+1)*nf]
 				var err error
-				off, err = f.block.decodeLevel(b, off, es, r, k)
+				off, err = f.block.decodeLevel(b, off, es, r, top, f.Name, k, content)
 				if err != nil {
-					e := err.(*Error)
-					e.Layout = l.Name
-					e.Field = f.Name + e.Field
-					return 0, e
+					return 0, err
 				}
 			}
 			spans[i] = Span{Off: int32(start), Len: int32(cnt)}
@@ -80,23 +92,30 @@ func (l *Layout) decodeLevel(b []byte, off int, spans []Span, r *Record, elem in
 		if n == 0 {
 			n = int(digits(b[spans[f.from].Off:spans[f.from].Off+spans[f.from].Len])) + f.Adj
 			if n < f.Min || n > f.Max {
-				return 0, l.err(f, elem, FieldErr, off, "length "+strconv.Itoa(n)+" out of range "+strconv.Itoa(f.Min)+".."+strconv.Itoa(f.Max))
+				return 0, l.err(top, block, f, elem, FieldErr, off, "length "+strconv.Itoa(n)+" out of range "+strconv.Itoa(f.Min)+".."+strconv.Itoa(f.Max))
 			}
 		}
 		if n > len(b)-off {
-			return 0, l.err(f, elem, Framing, off, "needs "+strconv.Itoa(n)+" bytes, "+strconv.Itoa(len(b)-off)+" left")
+			return 0, l.err(top, block, f, elem, Framing, off, "needs "+strconv.Itoa(n)+" bytes, "+strconv.Itoa(len(b)-off)+" left")
 		}
 		v := b[off : off+n]
 		switch f.Type {
 		case N:
 			for j, c := range v {
 				if c < '0' || c > '9' {
-					return 0, l.err(f, elem, FieldErr, off, "non-digit 0x"+strconv.FormatUint(uint64(c), 16)+" at byte "+strconv.Itoa(j)+" of an N field")
+					e := l.err(top, block, f, elem, FieldErr, off, "non-digit 0x"+strconv.FormatUint(uint64(c), 16)+" at byte "+strconv.Itoa(j)+" of an N field")
+					if f.governs {
+						return 0, e
+					}
+					if *content == nil {
+						*content = e
+					}
+					break
 				}
 			}
 		case K:
-			if j := invalidEUCKR(v); j >= 0 {
-				return 0, l.err(f, elem, Encoding, off, "byte 0x"+strconv.FormatUint(uint64(v[j]), 16)+" at byte "+strconv.Itoa(j)+" is not CP949")
+			if j := invalidEUCKR(v); j >= 0 && *content == nil {
+				*content = l.err(top, block, f, elem, Encoding, off, "byte 0x"+strconv.FormatUint(uint64(v[j]), 16)+" at byte "+strconv.Itoa(j)+" is not CP949")
 			}
 		}
 		spans[i] = Span{Off: int32(off), Len: int32(n)}
@@ -105,12 +124,12 @@ func (l *Layout) decodeLevel(b []byte, off int, spans []Span, r *Record, elem in
 	return off, nil
 }
 
-func (l *Layout) err(f *Field, elem int, k Kind, off int, reason string) *Error {
+func (l *Layout) err(top, block string, f *Field, elem int, k Kind, off int, reason string) *Error {
 	name := f.Name
 	if elem >= 0 {
-		name = "[" + strconv.Itoa(elem) + "]." + f.Name
+		name = block + "[" + strconv.Itoa(elem) + "]." + f.Name
 	}
-	return &Error{Layout: l.Name, Field: name, Kind: k, Off: off, Reason: reason}
+	return &Error{Layout: top, Field: name, Kind: k, Off: off, Reason: reason}
 }
 
 // digits parses b, known to be ASCII digits, saturating rather than
@@ -131,6 +150,18 @@ func digits(b []byte) uint64 {
 type Value struct {
 	f   *Field
 	raw []byte
+	off int
+}
+
+// In returns Bytes as a substring of s, which must be string(r.B) for the
+// Record the Value came from: decoding a record into strings then costs one
+// allocation (the string of the whole record) however many fields it has.
+func (v Value) In(s string) string {
+	n := len(v.Bytes())
+	if v.off < 0 || v.off+n > len(s) {
+		return ""
+	}
+	return s[v.off : v.off+n]
 }
 
 // Raw is the field's bytes as they are in the record, padding included.
@@ -177,7 +208,7 @@ func (r *Record) Field(i int) Value {
 	if r.L.Fields[i].Type == Block {
 		return Value{f: &r.L.Fields[i]}
 	}
-	return Value{f: &r.L.Fields[i], raw: r.B[s.Off : s.Off+s.Len]}
+	return Value{f: &r.L.Fields[i], raw: r.B[s.Off : s.Off+s.Len], off: int(s.Off)}
 }
 
 // Get returns the named field; a zero Value when there is none.
@@ -206,7 +237,7 @@ func (r *Record) Elem(i, k, j int) Value {
 		return Value{}
 	}
 	s := r.elems[int(r.spans[i].Off)+k*len(b.Fields)+j]
-	return Value{f: &b.Fields[j], raw: r.B[s.Off : s.Off+s.Len]}
+	return Value{f: &b.Fields[j], raw: r.B[s.Off : s.Off+s.Len], off: int(s.Off)}
 }
 
 // Span is where field i lies (see Span).

@@ -48,7 +48,7 @@ var ErrNotEUCKR = errors.New("not valid EUC-KR/CP949")
 
 // invalidEUCKR returns the offset of the first byte that is not part of a
 // valid CP949 character, or -1.
-func invalidEUCKR(b []byte) int {
+func invalidEUCKR[T string | []byte](b T) int {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < 0x80 {
@@ -66,6 +66,9 @@ func invalidEUCKR(b []byte) int {
 // ValidEUCKR reports whether b is entirely valid EUC-KR/CP949 text (ASCII
 // and two-byte characters).
 func ValidEUCKR(b []byte) bool { return invalidEUCKR(b) < 0 }
+
+// ValidEUCKRString is ValidEUCKR for a string.
+func ValidEUCKRString(s string) bool { return invalidEUCKR(s) < 0 }
 
 // CutEUCKR returns the longest prefix of b of at most n bytes that does not
 // split a two-byte character. It assumes b is valid EUC-KR; on invalid

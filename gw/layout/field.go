@@ -54,8 +54,9 @@ type Field struct {
 	// Doc says what the field means (for docs/LAYOUTS.md).
 	Doc string
 
-	from  int     // index of From at this level
-	block *Layout // compiled block
+	from    int     // index of From at this level
+	block   *Layout // compiled block
+	governs bool    // some later field takes its length or count from this one
 }
 
 // Num declares a fixed N field.
@@ -146,6 +147,7 @@ func compile(name string, in []Field, inBlock bool) (*Layout, error) {
 				return nil, fmt.Errorf("layout %s: field %s: %s is not an earlier N field of at most 9 digits", name, f.Name, f.From)
 			}
 			f.from = j
+			l.Fields[j].governs = true
 		}
 		switch f.Type {
 		case N, AN, K:

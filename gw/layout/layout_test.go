@@ -245,3 +245,39 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestValueIn(t *testing.T) {
+	b := build("ab", 42, MustEUCKR("가"), []byte("hi "), [][2]string{{"x", "12"}})
+	var r Record
+	if err := testL.Decode(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	ii := testL.MustIndex("ITEMS")
+	if got := r.Get("KEY").In(s); got != "ab" {
+		t.Errorf("KEY %q", got)
+	}
+	if got := r.Get("TEXT").In(s); got != "hi " {
+		t.Errorf("TEXT %q", got)
+	}
+	if got := r.Elem(ii, 0, 2).In(s); got != "12" {
+		t.Errorf("ITEMS[0].V %q", got)
+	}
+}
+
+func TestShapeBeforeContent(t *testing.T) {
+	// A bad EUC-KR byte and a bad length: the length (framing) wins.
+	b := build("ab", 42, MustEUCKR("가"), MustEUCKR("가나"), [][2]string{{"x", "12"}})
+	b[9] = 0xFF // SUBJ not CP949
+	copy(b[15:], "040")
+	var r Record
+	if err := testL.Decode(b, &r); KindOf(err) != Framing {
+		t.Errorf("got %v, want a framing error", err)
+	}
+	// Content error inside a block names the block element.
+	b = build("ab", 42, nil, nil, [][2]string{{"x", "12"}, {"y", "34"}})
+	copy(b[5:], "12a4")
+	if err := testL.Decode(b, &r); KindOf(err) != FieldErr || FieldOf(err) != "NUM" {
+		t.Errorf("got %v", err)
+	}
+}
