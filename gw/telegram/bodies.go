@@ -82,8 +82,9 @@ type ReportResp struct {
 	GWID   string
 }
 
+// anByte is an AN1 field's byte; a NUL (legacy padding) reads as a space.
 func anByte(v layout.Value) byte {
-	if b := v.Raw(); len(b) == 1 {
+	if b := v.Raw(); len(b) == 1 && b[0] != 0 {
 		return b[0]
 	}
 	return ' '
@@ -99,11 +100,12 @@ func timeIn(v layout.Value, s string) string {
 	return ""
 }
 
-func byteStr(c byte) string {
+// appendByte appends an AN1 field; the zero byte (unset) is a space.
+func appendByte(dst []byte, c byte) []byte {
 	if c == 0 {
-		return " "
+		c = ' '
 	}
-	return string(rune(c))
+	return append(dst, c)
 }
 
 // DecodeBind decodes a BIND body.
@@ -160,8 +162,8 @@ func DecodeSubmit(body []byte) (Submit, error) {
 func (m *Submit) Append(dst []byte, seq uint32) []byte {
 	dst, st := Begin(dst, TypeSubmit, seq, OK)
 	dst = layout.AppendAN(dst, m.MsgKey, 20)
-	dst = layout.AppendAN(dst, byteStr(m.MsgType), 1)
-	dst = layout.AppendAN(dst, byteStr(m.JobClass), 1)
+	dst = appendByte(dst, m.MsgType)
+	dst = appendByte(dst, m.JobClass)
 	dst = layout.AppendAN(dst, m.Callback, 16)
 	dst = layout.AppendAN(dst, m.Dest, 16)
 	dst = layout.AppendNDigits(dst, m.ReserveTime, 14)
@@ -260,8 +262,8 @@ func DecodeMultiSubmit(body []byte) (MultiSubmit, error) {
 // not written (the gateway would refuse the telegram).
 func (m *MultiSubmit) Append(dst []byte, seq uint32) []byte {
 	dst, st := Begin(dst, TypeMultiSubmit, seq, OK)
-	dst = layout.AppendAN(dst, byteStr(m.MsgType), 1)
-	dst = layout.AppendAN(dst, byteStr(m.JobClass), 1)
+	dst = appendByte(dst, m.MsgType)
+	dst = appendByte(dst, m.JobClass)
 	dst = layout.AppendAN(dst, m.Callback, 16)
 	dst = layout.AppendNDigits(dst, m.ReserveTime, 14)
 	dst = layout.AppendK(dst, m.Subject, 40)
