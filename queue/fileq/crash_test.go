@@ -1,0 +1,158 @@
+package fileq
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCrashProducer kills producers with SIGKILL at random moments, round
+// after round, then checks that every acknowledged record is there, none
+// twice, none torn, each producer's in order.
+func TestCrashProducer(t *testing.T) {
+	dir := t.TempDir()
+	n := crashRounds()
+	acked := map[uint64]int{} // producer -> highest acknowledged number + 1
+	seen := map[uint64]int{}  // producer -> next number expected from the queue
+	check := func() {
+		q := openT(t, dir, Options{Consumer: true, SegmentSize: 8 << 10})
+		for _, r := range drain(t, q) {
+			p, m := parseRec(t, r.Data)
+			if int(m) != seen[p] {
+				t.Fatalf("producer %d: got %d, expected %d (duplicate, gap or disorder)", p, m, seen[p])
+			}
+			seen[p]++
+		}
+		q.Close()
+		for p, a := range acked {
+			if seen[p] < a {
+				t.Fatalf("producer %d: %d records acknowledged, only %d in the queue", p, a, seen[p])
+			}
+		}
+	}
+	durs := []string{"group", "group", "every", "none"}
+	for round := range n {
+		gs := 1 + round%4
+		d := durs[round%len(durs)]
+		base := round * 10
+		c := startChild(t, "producer",
+			"FILEQ_DIR="+dir, "FILEQ_DURABILITY="+d, "FILEQ_SEGMENT=8192",
+			fmt.Sprintf("FILEQ_GOROUTINES=%d", gs), fmt.Sprintf("FILEQ_PRODUCER=%d", base),
+			fmt.Sprintf("FILEQ_SIZE=%d", 16+rand.IntN(300)))
+		// Kill at a random moment once it is writing.
+		deadline := time.Now().Add(5 * time.Second)
+		for c.nlines() == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(time.Duration(rand.IntN(20000)) * time.Microsecond)
+		for _, l := range c.kill() {
+			var g, m int
+			if _, err := fmt.Sscan(l, &g, &m); err != nil {
+				t.Fatalf("bad line %q", l)
+			}
+			p := uint64(base + g)
+			acked[p] = max(acked[p], m+1)
+		}
+		if round%10 == 9 {
+			check()
+		}
+	}
+	check()
+	total := 0
+	for _, a := range acked {
+		total += a
+	}
+	t.Logf("%d rounds, %d producers, %d records acknowledged and found", n, len(acked), total)
+}
+
+// TestCrashConsumer kills consumers while they take and commit: nothing is
+// lost, and only records taken but not committed come again, flagged.
+func TestCrashConsumer(t *testing.T) {
+	dir := t.TempDir()
+	n := crashRounds()
+	total := 100 * n
+	q := openT(t, dir, Options{SegmentSize: 8 << 10, Durability: SyncNone})
+	var batch [][]byte
+	for i := range total {
+		batch = append(batch, rec(1, uint64(i), 64))
+	}
+	if k, err := q.PutBatch(batch, 0); k != total || err != nil {
+		t.Fatalf("PutBatch = %d, %v", k, err)
+	}
+	q.Close()
+
+	// The child prints a record's T line after taking it and prints C after
+	// Commit returned; a kill can fall between, so a record may be flagged
+	// Redelivered (or committed) without the parent having seen it. Every
+	// record is printed before it is committed, so none can be skipped
+	// without showing up in delivered.
+	delivered := make([]int, total) // times delivered
+	taken := make([]bool, total)    // taken by an earlier consumer
+	var committed int64 = -1        // highest commit acknowledged
+	consume := func(lines []string) bool {
+		var prev int64 = -1
+		empty := false
+		for _, l := range lines {
+			f := strings.Fields(l)
+			switch f[0] {
+			case "E":
+				empty = true
+			case "C":
+				var pos int64
+				fmt.Sscan(f[1], &pos)
+				committed = max(committed, pos)
+			case "T":
+				var pos, p, m, red int64
+				fmt.Sscan(f[1], &pos)
+				fmt.Sscan(f[2], &p)
+				fmt.Sscan(f[3], &m)
+				fmt.Sscan(f[4], &red)
+				if pos != m || p != 1 {
+					t.Fatalf("position %d holds record %d/%d", pos, p, m)
+				}
+				if pos <= committed {
+					t.Fatalf("position %d delivered again after commit %d was acknowledged", pos, committed)
+				}
+				if prev >= 0 && pos != prev+1 {
+					t.Fatalf("position %d after %d", pos, prev)
+				}
+				if taken[pos] && red == 0 {
+					t.Fatalf("position %d taken before and delivered again without Redelivered", pos)
+				}
+				prev = pos
+				delivered[pos]++
+			}
+		}
+		for _, l := range lines {
+			if f := strings.Fields(l); f[0] == "T" {
+				var pos int
+				fmt.Sscan(f[1], &pos)
+				taken[pos] = true
+			}
+		}
+		return empty
+	}
+	for round := 0; round < n; round++ {
+		c := startChild(t, "consumer", "FILEQ_DIR="+dir, "FILEQ_SEGMENT=8192")
+		time.Sleep(time.Duration(2000+rand.IntN(30000)) * time.Microsecond)
+		if consume(c.kill()) {
+			break
+		}
+	}
+	c := startChild(t, "consumer", "FILEQ_DIR="+dir, "FILEQ_SEGMENT=8192")
+	consume(c.wait(t))
+	again := 0
+	for pos, k := range delivered {
+		if k == 0 {
+			t.Fatalf("position %d never delivered", pos)
+		}
+		again += k - 1
+	}
+	segs, _ := listSegments(dir)
+	if len(segs) != 1 {
+		t.Fatalf("%d segments left after everything was committed", len(segs))
+	}
+	t.Logf("%d records, %d delivered again after a consumer was killed", total, again)
+}
