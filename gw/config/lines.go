@@ -83,6 +83,9 @@ func (ix *lineIndex) add(path, plain string, line int) {
 // lookup returns the line of path, or of the nearest enclosing table that
 // is in the file; 0 when none is.
 func (ix *lineIndex) lookup(path string) int {
+	if ix == nil {
+		return 0
+	}
 	for path != "" {
 		if l, ok := ix.byPath[path]; ok {
 			return l

@@ -236,3 +236,20 @@ func FuzzLineIndex(f *testing.F) {
 		_, _ = ParseKey(s)
 	})
 }
+
+func TestValidateAfterChange(t *testing.T) {
+	c, err := Load(repoHome(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("loaded config does not validate: %v", err)
+	}
+	c.Senders[0].Window = -1
+	c.Queues[1].Full = "drop"
+	err = c.Validate()
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 2 || es[0].Line == 0 || es[0].Setting != "queue.full" || es[1].Setting != "sender.window" {
+		t.Fatalf("got %v", err)
+	}
+}

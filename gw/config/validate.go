@@ -112,6 +112,25 @@ func (c *Config) fillDefaults() {
 	}
 }
 
+// Validate checks the settings of m1.toml (and the routes, when loaded)
+// again, e.g. after a test changed a loaded Config in code. Load has
+// already done it for what it returns; do not call it on a Config in force
+// (it refreshes Route.Ratios).
+func (c *Config) Validate() error {
+	e := &errs{file: MainFile, lines: c.lines}
+	c.validate(e)
+	if c.Routes != nil {
+		senders := map[string]bool{}
+		for _, s := range c.Senders {
+			senders[s.ID] = true
+		}
+		re := &errs{file: RoutesFile}
+		c.Routes.validate(re, senders, c.Clients, c.Callbacks)
+		e.list = append(e.list, re.list...)
+	}
+	return e.err()
+}
+
 // validate checks m1.toml after defaults.
 func (c *Config) validate(e *errs) {
 	if c.Database.Driver() == "" {
