@@ -253,3 +253,31 @@ func TestValidateAfterChange(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestLineIndex(t *testing.T) {
+	ix := newLineIndex(`# top
+[a]
+x = 1
+[[q]]
+name = "A"
+servers = [
+  "k = v",
+  "x",
+]
+s = """
+w = 2
+"""
+[[q]]
+"name" = "B"
+[[q.sub]]
+z = 3
+[[q]]
+[[q.sub]]
+z = 4
+`)
+	for path, want := range map[string]int{"a.x": 3, "q[0]": 4, "q[0].name": 5, "q[0].servers": 6, "q[0].s": 10, "q[1].name": 14, "q[1].sub[0].z": 16, "q[2].sub[0].z": 19, "q[2].missing": 17, "q[0].k": 4, "q[0].w": 4, "nothing": 0} {
+		if got := ix.lookup(path); got != want {
+			t.Errorf("%s: line %d, want %d", path, got, want)
+		}
+	}
+}
