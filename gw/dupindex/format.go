@@ -19,8 +19,11 @@ const (
 	formatVersion = 1
 	// headerSize is the size of the header; the lock array starts here.
 	headerSize = 4096
-	// slotSize is the size of one slot: state word + 32 key bytes.
+	// slotSize is the file space of one slot: an 8-byte state word in the
+	// state array and 32 key bytes in the key array.
 	slotSize = 40
+	// stateSize is the size of a state word.
+	stateSize = 8
 	// keySize is the stored key: CLIENT_ID (10) + MSG_KEY (20) + 2 zero bytes.
 	keySize = 32
 	// clientIDLen and msgKeyLen are the protocol's field lengths (AN 10, AN 20).
@@ -105,16 +108,21 @@ func (g Geometry) validate() error {
 	return nil
 }
 
-// locksOffset, slotsOffset and fileSize place the arrays of a file of
-// geometry g.
+// locksOffset, statesOffset, keysOffset and fileSize place the arrays of a
+// file of geometry g. State words are kept apart from keys so that a scan of
+// a probe window reads 8 bytes per slot, not 40.
 func (g Geometry) locksOffset() int64 { return headerSize }
 
-func (g Geometry) slotsOffset() int64 {
+func (g Geometry) statesOffset() int64 {
 	return headerSize + roundUp(int64(g.Locks)*lockSize, pageSize)
 }
 
+func (g Geometry) keysOffset() int64 {
+	return g.statesOffset() + roundUp(int64(g.Slots)*stateSize, pageSize)
+}
+
 func (g Geometry) fileSize() int64 {
-	return g.slotsOffset() + int64(g.Slots)*slotSize
+	return g.keysOffset() + int64(g.Slots)*keySize
 }
 
 func roundUp(n, to int64) int64 { return (n + to - 1) / to * to }

@@ -48,7 +48,7 @@ func FuzzOpenCorrupt(f *testing.F) {
 		}
 		// Lock words from the body would name processes that may be
 		// alive (pid 1): keep them free or clearly dead (pid 0).
-		rest := file[g.slotsOffset():]
+		rest := file[g.statesOffset():]
 		copy(rest, body)
 		for i := int64(0); i < int64(g.Locks); i++ {
 			off := g.locksOffset() + i*lockSize

@@ -91,12 +91,13 @@ func (o Options) geometry() Geometry {
 // Index is an open duplicate index. Its methods may be called from any
 // number of goroutines; other processes may have the same file open.
 type Index struct {
-	path     string
-	hdr      Header
-	locksOff int64
-	slotsOff int64
-	window   int64 // seconds
-	log      *zap.Logger
+	path      string
+	hdr       Header
+	locksOff  int64
+	statesOff int64
+	keysOff   int64
+	window    int64 // seconds
+	log       *zap.Logger
 
 	mu     sync.RWMutex // read-held by every operation; Close takes it to unmap
 	closed bool
@@ -171,15 +172,16 @@ func mapFile(f *os.File, path string, g Geometry, log *zap.Logger) (*Index, erro
 		return nil, fmt.Errorf("dupindex: %s: mapped %d bytes, file is %d", path, len(m), fi.Size())
 	}
 	return &Index{
-		path:     path,
-		hdr:      h,
-		locksOff: h.locksOffset(),
-		slotsOff: h.slotsOffset(),
-		window:   int64(h.Window / time.Second),
-		log:      log.With(zap.String("dupindex", path)),
-		f:        f,
-		m:        m,
-		stop:     make(chan struct{}),
+		path:      path,
+		hdr:       h,
+		locksOff:  h.locksOffset(),
+		statesOff: h.statesOffset(),
+		keysOff:   h.keysOffset(),
+		window:    int64(h.Window / time.Second),
+		log:       log.With(zap.String("dupindex", path)),
+		f:         f,
+		m:         m,
+		stop:      make(chan struct{}),
 	}, nil
 }
 

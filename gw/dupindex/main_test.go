@@ -86,7 +86,8 @@ func testKey(n int) string { return fmt.Sprintf("K%011d", n) }
 //	        each key it won, then "DONE".
 //	crash:  print "READY", insert the keys, writing "I <key>" the moment
 //	        each won insert returned, then wait to be killed.
-//	bench:  wait for a line on stdin, insert the keys, print "DONE".
+//	bench:  wait for a line on stdin, insert the keys on benchClock,
+//	        print "DONE".
 func runChild(role string) error {
 	o, err := optionsFromEnv()
 	if err != nil {
@@ -105,7 +106,7 @@ func runChild(role string) error {
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	switch role {
-	case "insert", "bench":
+	case "insert":
 		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil && err != io.EOF {
 			return err
 		}
@@ -115,8 +116,23 @@ func runChild(role string) error {
 			if err != nil {
 				return err
 			}
-			if !dup && role == "insert" {
+			if !dup {
 				fmt.Fprintf(out, "W %s\n", testKey(k))
+			}
+		}
+		fmt.Fprintln(out, "DONE")
+		return nil
+	case "bench":
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = testKey(k)
+		}
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil && err != io.EOF {
+			return err
+		}
+		for i, k := range names {
+			if _, err := x.CheckAndInsert(client, k, benchClock(i)); err != nil {
+				return err
 			}
 		}
 		fmt.Fprintln(out, "DONE")

@@ -39,11 +39,11 @@ func (x *Index) word(off int64) *atomic.Uint64 {
 }
 
 func (x *Index) stateWord(slot uint64) *atomic.Uint64 {
-	return x.word(x.slotsOff + int64(slot)*slotSize)
+	return x.word(x.statesOff + int64(slot)*stateSize)
 }
 
 func (x *Index) keyWord(slot uint64, i int) *atomic.Uint64 {
-	return x.word(x.slotsOff + int64(slot)*slotSize + 8 + int64(i)*8)
+	return x.word(x.keysOff + int64(slot)*keySize + int64(i)*8)
 }
 
 func (x *Index) keyEquals(slot uint64, k *key) bool {
