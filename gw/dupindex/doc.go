@@ -38,12 +38,14 @@
 //	| L stripe lock words, uint64 each, padded to a 4096 multiple        |
 //	|   0: free; else holder pid << 32 | low 32 bits of its start time   |
 //	+--------------------------------------------------------------------+ S = 4096 + roundup(8L, 4096)
-//	| N slots, 40 bytes each                                             |
-//	|   0  uint64    state word                                          |
-//	|   8  [10]byte  CLIENT_ID, space padded                             |
-//	|  18  [20]byte  MSG_KEY, space padded                               |
-//	|  38  [2]byte   zero                                                |
-//	+--------------------------------------------------------------------+ S + 40N = file size
+//	| N state words, uint64 each, padded to a 4096 multiple              |
+//	|   state word of slot i at S + 8i                                   |
+//	+--------------------------------------------------------------------+ K = S + roundup(8N, 4096)
+//	| N keys, 32 bytes each; the key of slot i at K + 32i:               |
+//	|   0  [10]byte  CLIENT_ID, space padded                             |
+//	|  10  [20]byte  MSG_KEY, space padded                               |
+//	|  30  [2]byte   zero                                                |
+//	+--------------------------------------------------------------------+ K + 32N = file size
 //
 //	state word:  63..62 state | 61..32 aux (30 bits) | 31..0 low
 //	  0 empty     never used                 aux 0            low 0
@@ -58,24 +60,32 @@
 //
 // # Size
 //
-// 40 bytes of file per slot, plus 8 bytes per lock and a 4 KiB header. The
-// default, 4 Mi slots and 64 Ki locks, is a 160.5 MiB file. The file is
+// 40 bytes of file per slot (8 state + 32 key), plus 8 bytes per lock and a
+// 4 KiB header. The default, 4 Mi slots and 64 Ki locks, is a 160.5 MiB
+// file. The file is
 // sparse when created; pages are touched as keys land on them, so after one
 // window of traffic at the default size expect the whole file in page cache.
 // Size the capacity at least 1.3 times the most keys recorded within one
-// window: with linear probing over a 64-slot window, ErrIndexFull appears
-// once a key's 64 slots all hold live entries, which starts as the table
-// passes about 90% full (TestFillUntilFull measures it).
+// window: ErrIndexFull appears once both of a key's 64-slot windows hold
+// only live entries, which first happens as a 4 Mi-slot table passes about
+// 88% full and a 64 Ki-slot one about 90% (TestFillUntilFull measures it;
+// DUPINDEX_FILL_SLOTS=4194304 for the default size).
 //
 // # Where a key lives
 //
-// A seeded 64-bit hash of the 32 key bytes gives the key's home slot, its
-// stripe lock (one of L) and a 30-bit tag. The key may live in any of the P
-// slots from its home (wrapping at N). An insert takes the first slot of the
-// window that is empty, free, live but older than the window (expiry needs no
-// sweep: an old entry is simply overwritten), or half-written by a dead
-// process. A scan stops at an empty slot: slots are never emptied again, so
-// no entry of the key lies beyond one.
+// A seeded 64-bit hash of the 32 key bytes gives the key's two home slots,
+// its stripe lock (one of L) and a 30-bit tag. The key may live in the P
+// slots from either home (wrapping at N): two-choice linear probing, which
+// keeps runs of occupied slots far shorter than one window would. An insert
+// looks at the first usable slot of each window (empty, free, live but
+// older than the window, or half-written by a dead process) and takes the
+// one nearer its home. Expiry needs no sweep: an old entry is simply
+// overwritten. A scan of a window stops at an empty slot: an insert takes
+// the first usable slot of the window it uses and slots are never emptied
+// again, so no entry of the key lies beyond one. Once every slot has been
+// used (after the first window's traffic) scans read both windows whole:
+// 2P state words, 1 KiB at the default P of 64; the state words are kept in
+// their own array for that reason.
 //
 // # Concurrency and crashes
 //
