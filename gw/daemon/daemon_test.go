@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // The test binary re-executes itself as a child process when this variable
@@ -152,6 +154,7 @@ func must(t *testing.T, err error) {
 
 // fakeDaemon blocks in Main until Exit.
 type fakeDaemon struct {
+	hold    chan struct{} // when set, Exit waits for it to close
 	quit    chan struct{}
 	exits   atomic.Int32
 	mainErr error
@@ -172,6 +175,9 @@ func (f *fakeDaemon) Main() error {
 }
 
 func (f *fakeDaemon) Exit() {
+	if f.hold != nil {
+		<-f.hold
+	}
 	if f.exits.Add(1) == 1 {
 		close(f.quit)
 	}
@@ -180,11 +186,13 @@ func (f *fakeDaemon) Exit() {
 func TestRunStopsOnTermTwiceHarmless(t *testing.T) {
 	dir := t.TempDir()
 	d := newFake()
+	d.hold = make(chan struct{})
+	core, logs := observer.New(zap.InfoLevel)
 	var reloads, reopens atomic.Int32
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(context.Background(), d, Options{
-			Name: "sch", RunDir: dir, Log: zaptest.NewLogger(t),
+			Name: "sch", RunDir: dir, Log: zap.New(core),
 			Reload: func() error { reloads.Add(1); return errors.New("bad file") },
 			Reopen: func() error { reopens.Add(1); return nil },
 		})
@@ -195,15 +203,27 @@ func TestRunStopsOnTermTwiceHarmless(t *testing.T) {
 	}
 	must(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
 	must(t, syscall.Kill(os.Getpid(), syscall.SIGUSR1))
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for (reloads.Load() == 0 || reopens.Load() == 0) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if reloads.Load() != 1 || reopens.Load() != 1 {
 		t.Fatalf("reloads %d reopens %d", reloads.Load(), reopens.Load())
 	}
+	// The second TERM arrives while Exit is still stopping the daemon
+	// (sent after the first was seen: pending signals coalesce).
 	must(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	for logs.FilterMessage("stopping").Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	must(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	for logs.FilterMessage("already stopping").Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if logs.FilterMessage("already stopping").Len() != 1 {
+		t.Fatal("second TERM not seen as already stopping")
+	}
+	close(d.hold)
 	select {
 	case err := <-done:
 		if err != nil {
