@@ -27,7 +27,7 @@
 //
 // # NULL and ""
 //
-// Oracle stores '' as NULL. The store binds every empty string as NULL on
+// Oracle stores ” as NULL. The store binds every empty string as NULL on
 // every database and reads NULL back as "", so the same Go values round-trip
 // everywhere.
 //

@@ -166,7 +166,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx) error) error {
 	return s.wrap(op, t.commit(ctx))
 }
 
-// ns binds an empty string as NULL: Oracle stores '' as NULL, so the
+// ns binds an empty string as NULL: Oracle stores ” as NULL, so the
 // store does the same everywhere and reads NULL back as "".
 func ns(v string) any {
 	if v == "" {
