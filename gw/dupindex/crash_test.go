@@ -43,7 +43,8 @@ func TestCrash(t *testing.T) {
 		keysPerRound = 4000
 		client       = "CRASH"
 	)
-	g := Geometry{Slots: 1 << 18, Probe: DefaultProbe, Locks: 16, Window: 24 * time.Hour}
+	// Room for every key of every round at under 70% full.
+	g := Geometry{Slots: uint64(rounds+1) * keysPerRound * 3 / 2, Probe: DefaultProbe, Locks: 16, Window: 24 * time.Hour}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "dup.idx")
 	opts := Options{Path: path, Capacity: g.Slots, Probe: g.Probe, Locks: g.Locks, Window: g.Window}

@@ -1,6 +1,7 @@
 package dupindex
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -346,5 +347,55 @@ func TestProcIdentity(t *testing.T) {
 		if !holderDead(uint64(os.Getpid())<<32 | uint64(uint32(start)+1)) {
 			t.Fatal("pid with a different start time reported alive")
 		}
+	}
+}
+
+func TestFlushAndClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dup.idx")
+	x, err := Open(Options{Path: path, Capacity: 1024, Window: time.Minute, FlushInterval: 5 * time.Millisecond,
+		Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, x, "C", "K", t0, false)
+	time.Sleep(20 * time.Millisecond) // let the flush loop run
+	if err := x.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close: %v, want ErrClosed", err)
+	}
+	for name, err := range map[string]error{
+		"Flush": x.Flush(),
+		"Insert": func() error {
+			_, err := x.CheckAndInsert("C", "K", t0)
+			return err
+		}(),
+		"Remove": func() error {
+			_, err := x.Remove("C", "K", t0)
+			return err
+		}(),
+	} {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		}
+	}
+	// What was written is in the file, read back by a plain read.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := decodeHeader(b[:headerSize], int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := binary.LittleEndian.Uint64(b[counterOffset+ctrInserted*counterStride:]); n != 1 {
+		t.Fatalf("inserted counter in the file %d, want 1", n)
+	}
+	if h.Slots != 1024 {
+		t.Fatalf("header slots %d", h.Slots)
 	}
 }

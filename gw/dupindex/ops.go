@@ -129,7 +129,7 @@ func (x *Index) CheckAndInsert(clientID, msgKey string, now time.Time) (dup bool
 		}
 		if !r.hasCand {
 			x.bump(ctrFull)
-			return false, fmt.Errorf("%w: all %d slots of the probe window of %s hold live entries (capacity %d)",
+			return false, fmt.Errorf("%w: both %d-slot probe windows of %s hold only live entries (capacity %d)",
 				ErrIndexFull, x.hdr.Probe, k, x.hdr.Slots)
 		}
 		// Publish last: claim the slot (stWriting, naming our lock),
