@@ -117,6 +117,10 @@
 // holder that is merely stopped (SIGSTOP, a debugger) is alive: waiters on
 // its stripe wait until it continues.
 //
+// Liveness is judged through /proc, so every process sharing a file must run
+// in the same PID namespace: on one host, not in separate containers sharing
+// a volume (a holder invisible in /proc would be taken for dead).
+//
 // # Durability
 //
 // The mapping is MAP_SHARED: what a process stored is in the kernel's page
@@ -145,6 +149,18 @@
 // window is the time one store takes. Storing first and recording after
 // would instead let two concurrent submissions of one key both be accepted,
 // which a bank's client would see as a message sent twice.
+//
+// # Operations
+//
+// The file is created 0600 by the first process to Open it; every intake
+// process runs as the one M1 user. Changing the capacity, probe, locks or
+// window needs a new file: Open refuses the old one with ErrGeometry naming
+// both geometries, and the operator either keeps the old settings or moves
+// the file aside, which forgets the keys recorded (duplicates within the
+// last window then go undetected once). Stats gives the shared counters
+// (inserted, duplicates, full, removed, expired entries reused, half-written
+// slots reclaimed, locks taken over from dead processes) and CountLive the
+// number of live entries, for capacity checks.
 //
 // # Clocks
 //
