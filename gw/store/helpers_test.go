@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -84,3 +85,5 @@ func eachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
 		fn(t, pgSchemaDSN(t))
 	})
 }
+
+func nopLogger() *zap.Logger { return zap.NewNop() }
