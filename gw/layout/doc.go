@@ -31,6 +31,12 @@
 // kind (framing, field, encoding), which the protocol layers map onto their
 // result codes.
 //
+// Hot records have a faster path still: Layout.MustFixed gives, from the
+// declaration, the offset and length of every field that precedes the first
+// variable-length one, and Fixed's methods read such a field straight out of
+// the record (as a substring of one string of the whole record) once Decode
+// has checked it. gw/telegram and gw/msg build their structs that way.
+//
 // Encoding appends fields in declared order (AppendN, AppendAN, AppendK and
 // the Field methods of the same names) into a caller's buffer: no offsets are
 // written by hand anywhere, and the offsets used by readers come from the

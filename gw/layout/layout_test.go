@@ -281,3 +281,26 @@ func TestShapeBeforeContent(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestFixed(t *testing.T) {
+	b := build("ab", 42, MustEUCKR("가"), []byte("hi"), [][2]string{{"x", "12"}})
+	s := "XX" + string(b)
+	if got := testL.MustFixed("KEY").AN(s, 2); got != "ab" {
+		t.Errorf("KEY %q", got)
+	}
+	if got := testL.MustFixed("NUM").Uint(s, 2); got != 42 {
+		t.Errorf("NUM %d", got)
+	}
+	if got := testL.MustFixed("NUM").NonZero(s, 2); got != "0042" {
+		t.Errorf("NUM %q", got)
+	}
+	if got := testL.MustFixed("TLEN").Raw(s, 2); got != "002" {
+		t.Errorf("TLEN %q", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustFixed of a field after a variable one did not panic")
+		}
+	}()
+	testL.MustFixed("CNT")
+}

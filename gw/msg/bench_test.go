@@ -34,6 +34,7 @@ func BenchmarkMessageCommonView(b *testing.B) {
 	m := sampleMessage()
 	rec := m.Encode(nil)
 	var r layout.Record
+	mDest, mJobClass := MessageLayout.MustIndex("DEST"), MessageLayout.MustIndex("JOB_CLASS")
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := MessageLayout.Decode(rec, &r); err != nil {

@@ -86,7 +86,7 @@ func DecodeEvent(b []byte) (Event, error) {
 		return Event{}, &layout.Error{Layout: EventLayout.Name, Field: "KIND", Kind: layout.FieldErr, Reason: "unknown kind " + strconv.Quote(string(e.Kind))}
 	}
 	if e.HasMsg {
-		if err := messageFrom(&r, eMsg, s, &e.Msg); err != nil {
+		if err := messageFrom(s, EventHeadLen, &e.Msg); err != nil {
 			return Event{}, err
 		}
 	}

@@ -41,32 +41,6 @@ type Message struct {
 	Text     string
 }
 
-// Field indexes in the message layout; the block of EventLayout declares
-// the same fields in the same order.
-var (
-	mGWID       = MessageLayout.MustIndex("GW_ID")
-	mVersion    = MessageLayout.MustIndex("VERSION")
-	mSource     = MessageLayout.MustIndex("SOURCE")
-	mClientID   = MessageLayout.MustIndex("CLIENT_ID")
-	mMsgKey     = MessageLayout.MustIndex("MSG_KEY")
-	mMsgSeq     = MessageLayout.MustIndex("MSG_SEQ")
-	mMsgType    = MessageLayout.MustIndex("MSG_TYPE")
-	mJobClass   = MessageLayout.MustIndex("JOB_CLASS")
-	mAccept     = MessageLayout.MustIndex("ACCEPT_TIME")
-	mSend       = MessageLayout.MustIndex("SEND_TIME")
-	mExpire     = MessageLayout.MustIndex("EXPIRE_TIME")
-	mCarrier    = MessageLayout.MustIndex("CARRIER")
-	mSender     = MessageLayout.MustIndex("SENDER")
-	mResult     = MessageLayout.MustIndex("RESULT")
-	mDupChecked = MessageLayout.MustIndex("DUP_CHECKED")
-	mReroutes   = MessageLayout.MustIndex("REROUTES")
-	mSrcRef     = MessageLayout.MustIndex("SRC_REF")
-	mCallback   = MessageLayout.MustIndex("CALLBACK")
-	mDest       = MessageLayout.MustIndex("DEST")
-	mSubject    = MessageLayout.MustIndex("SUBJECT")
-	mText       = MessageLayout.MustIndex("TEXT")
-)
-
 // Encode appends the message record to dst. It never fails: values longer
 // than their fields are cut (K at a character boundary), Text at MaxText.
 // With room in dst it allocates nothing.
@@ -111,42 +85,47 @@ func DecodeMessage(b []byte) (Message, error) {
 		return Message{}, err
 	}
 	var m Message
-	return m, messageFrom(&r, -1, string(b), &m)
+	err := messageFrom(string(b), 0, &m)
+	return m, err
 }
 
-// messageFrom fills m from a decoded record: the top level of r when blk
-// is negative, else element 0 of block blk.
-func messageFrom(r *layout.Record, blk int, s string, m *Message) error {
-	v := func(j int) layout.Value {
-		if blk < 0 {
-			return r.Field(j)
-		}
-		return r.Elem(blk, 0, j)
+var (
+	fVersion, fGWID, fSource, fClientID                  = MessageLayout.MustFixed("VERSION"), MessageLayout.MustFixed("GW_ID"), MessageLayout.MustFixed("SOURCE"), MessageLayout.MustFixed("CLIENT_ID")
+	fMsgKey, fMsgSeq, fMsgType, fJobClass                = MessageLayout.MustFixed("MSG_KEY"), MessageLayout.MustFixed("MSG_SEQ"), MessageLayout.MustFixed("MSG_TYPE"), MessageLayout.MustFixed("JOB_CLASS")
+	fAccept, fSend, fExpire, fCarrier                    = MessageLayout.MustFixed("ACCEPT_TIME"), MessageLayout.MustFixed("SEND_TIME"), MessageLayout.MustFixed("EXPIRE_TIME"), MessageLayout.MustFixed("CARRIER")
+	fSender, fResult, fDupChecked, fReroutes             = MessageLayout.MustFixed("SENDER"), MessageLayout.MustFixed("RESULT"), MessageLayout.MustFixed("DUP_CHECKED"), MessageLayout.MustFixed("REROUTES")
+	fSrcRef, fCallback, fDest, fSubject, fTextLen, fText = MessageLayout.MustFixed("SRC_REF"), MessageLayout.MustFixed("CALLBACK"), MessageLayout.MustFixed("DEST"), MessageLayout.MustFixed("SUBJECT"), MessageLayout.MustFixed("TEXT_LEN"), MessageLayout.MustFixed("TEXT")
+)
+
+// messageFrom fills m from the message record at s[base:], which the
+// caller has decoded (so every field is where the layout says and holds
+// what its type allows).
+func messageFrom(s string, base int, m *Message) error {
+	if ver := fVersion.Uint(s, base); ver != Version {
+		return &layout.Error{Layout: MessageLayout.Name, Field: "VERSION", Kind: layout.FieldErr, Off: base, Reason: "record version " + strconv.Itoa(int(ver)) + ", want " + strconv.Itoa(Version)}
 	}
-	if ver := v(mVersion).Int(); ver != Version {
-		return &layout.Error{Layout: MessageLayout.Name, Field: "VERSION", Kind: layout.FieldErr, Reason: "record version " + strconv.Itoa(ver) + ", want " + strconv.Itoa(Version)}
-	}
+	tl := int(fTextLen.Uint(s, base))
 	*m = Message{
-		GWID:       zerosEmpty(v(mGWID), s),
-		Source:     anByte(v(mSource)),
-		ClientID:   v(mClientID).In(s),
-		MsgKey:     v(mMsgKey).In(s),
-		MsgSeq:     v(mMsgSeq).Uint(),
-		MsgType:    anByte(v(mMsgType)),
-		JobClass:   anByte(v(mJobClass)),
-		AcceptTime: zerosEmpty(v(mAccept), s),
-		SendTime:   zerosEmpty(v(mSend), s),
-		ExpireTime: zerosEmpty(v(mExpire), s),
-		Carrier:    v(mCarrier).In(s),
-		Sender:     v(mSender).In(s),
-		Result:     telegram.Code(v(mResult).Int()),
-		DupChecked: anByte(v(mDupChecked)) == 'Y',
-		Reroutes:   v(mReroutes).Int(),
-		SrcRef:     v(mSrcRef).In(s),
-		Callback:   v(mCallback).In(s),
-		Dest:       v(mDest).In(s),
-		Subject:    v(mSubject).In(s),
-		Text:       v(mText).In(s),
+		GWID:       fGWID.NonZero(s, base),
+		Source:     fSource.Byte(s, base),
+		ClientID:   fClientID.AN(s, base),
+		MsgKey:     fMsgKey.AN(s, base),
+		MsgSeq:     fMsgSeq.Uint(s, base),
+		MsgType:    fMsgType.Byte(s, base),
+		JobClass:   fJobClass.Byte(s, base),
+		AcceptTime: fAccept.NonZero(s, base),
+		SendTime:   fSend.NonZero(s, base),
+		ExpireTime: fExpire.NonZero(s, base),
+		Carrier:    fCarrier.AN(s, base),
+		Sender:     fSender.AN(s, base),
+		Result:     telegram.Code(fResult.Uint(s, base)),
+		DupChecked: s[base+fDupChecked.Off] == 'Y',
+		Reroutes:   int(fReroutes.Uint(s, base)),
+		SrcRef:     fSrcRef.AN(s, base),
+		Callback:   fCallback.AN(s, base),
+		Dest:       fDest.AN(s, base),
+		Subject:    fSubject.AN(s, base),
+		Text:       s[base+fText.Off : base+fText.Off+tl],
 	}
 	return nil
 }

@@ -128,14 +128,8 @@ func (b *Bind) Append(dst []byte, seq uint32) []byte {
 }
 
 var (
-	iSubMsgKey   = SubmitLayout.MustIndex("MSG_KEY")
-	iSubMsgType  = SubmitLayout.MustIndex("MSG_TYPE")
-	iSubJob      = SubmitLayout.MustIndex("JOB_CLASS")
-	iSubCallback = SubmitLayout.MustIndex("CALLBACK")
-	iSubDest     = SubmitLayout.MustIndex("DEST")
-	iSubReserve  = SubmitLayout.MustIndex("RESERVE_TIME")
-	iSubSubject  = SubmitLayout.MustIndex("SUBJECT")
-	iSubText     = SubmitLayout.MustIndex("TEXT")
+	fSubMsgKey, fSubMsgType, fSubJob, fSubCallback = SubmitLayout.MustFixed("MSG_KEY"), SubmitLayout.MustFixed("MSG_TYPE"), SubmitLayout.MustFixed("JOB_CLASS"), SubmitLayout.MustFixed("CALLBACK")
+	fSubDest, fSubReserve, fSubSubject, fSubText   = SubmitLayout.MustFixed("DEST"), SubmitLayout.MustFixed("RESERVE_TIME"), SubmitLayout.MustFixed("SUBJECT"), SubmitLayout.MustFixed("TEXT")
 )
 
 // DecodeSubmit decodes a SUBMIT body. A TEXT_LEN that disagrees with the
@@ -147,14 +141,14 @@ func DecodeSubmit(body []byte) (Submit, error) {
 	}
 	s := string(body)
 	return Submit{
-		MsgKey:      r.Field(iSubMsgKey).In(s),
-		MsgType:     anByte(r.Field(iSubMsgType)),
-		JobClass:    anByte(r.Field(iSubJob)),
-		Callback:    r.Field(iSubCallback).In(s),
-		Dest:        r.Field(iSubDest).In(s),
-		ReserveTime: timeIn(r.Field(iSubReserve), s),
-		Subject:     r.Field(iSubSubject).In(s),
-		Text:        r.Field(iSubText).In(s),
+		MsgKey:      fSubMsgKey.AN(s, 0),
+		MsgType:     fSubMsgType.Byte(s, 0),
+		JobClass:    fSubJob.Byte(s, 0),
+		Callback:    fSubCallback.AN(s, 0),
+		Dest:        fSubDest.AN(s, 0),
+		ReserveTime: fSubReserve.NonZero(s, 0),
+		Subject:     fSubSubject.AN(s, 0),
+		Text:        s[fSubText.Off:],
 	}, nil
 }
 
@@ -202,18 +196,15 @@ func (m *SubmitResp) Append(dst []byte, seq uint32, result Code) []byte {
 }
 
 var (
-	iMulMsgType  = MultiSubmitLayout.MustIndex("MSG_TYPE")
-	iMulJob      = MultiSubmitLayout.MustIndex("JOB_CLASS")
-	iMulCallback = MultiSubmitLayout.MustIndex("CALLBACK")
-	iMulReserve  = MultiSubmitLayout.MustIndex("RESERVE_TIME")
-	iMulSubject  = MultiSubmitLayout.MustIndex("SUBJECT")
-	iMulText     = MultiSubmitLayout.MustIndex("TEXT")
-	iMulDests    = MultiSubmitLayout.MustIndex("DESTS")
+	fMulMsgType, fMulJob, fMulCallback = MultiSubmitLayout.MustFixed("MSG_TYPE"), MultiSubmitLayout.MustFixed("JOB_CLASS"), MultiSubmitLayout.MustFixed("CALLBACK")
+	fMulReserve, fMulSubject, fMulText = MultiSubmitLayout.MustFixed("RESERVE_TIME"), MultiSubmitLayout.MustFixed("SUBJECT"), MultiSubmitLayout.MustFixed("TEXT")
+	iMulDests                          = MultiSubmitLayout.MustIndex("DESTS")
+	fDestMsgKey, fDestDest             = MultiSubmitLayout.Fields[iMulDests].Sub().MustFixed("MSG_KEY"), MultiSubmitLayout.Fields[iMulDests].Sub().MustFixed("DEST")
 )
 
 var (
 	mulTextLenOff, _ = MultiSubmitLayout.Offset(MultiSubmitLayout.MustIndex("TEXT_LEN"))
-	mulTextOff, _    = MultiSubmitLayout.Offset(iMulText)
+	mulTextOff       = fMulText.Off
 	mulDestLen       = MultiSubmitLayout.Fields[iMulDests].Sub().MinLen()
 )
 
@@ -242,18 +233,21 @@ func DecodeMultiSubmit(body []byte) (MultiSubmit, error) {
 		return MultiSubmit{}, err
 	}
 	s := string(body)
+	tl := len(r.Field(MultiSubmitLayout.MustIndex("TEXT")).Raw())
 	m := MultiSubmit{
-		MsgType:     anByte(r.Field(iMulMsgType)),
-		JobClass:    anByte(r.Field(iMulJob)),
-		Callback:    r.Field(iMulCallback).In(s),
-		ReserveTime: timeIn(r.Field(iMulReserve), s),
-		Subject:     r.Field(iMulSubject).In(s),
-		Text:        r.Field(iMulText).In(s),
+		MsgType:     fMulMsgType.Byte(s, 0),
+		JobClass:    fMulJob.Byte(s, 0),
+		Callback:    fMulCallback.AN(s, 0),
+		ReserveTime: fMulReserve.NonZero(s, 0),
+		Subject:     fMulSubject.AN(s, 0),
+		Text:        s[fMulText.Off : fMulText.Off+tl],
 	}
 	n := r.Count(iMulDests)
 	m.Dests = make([]MultiDest, n)
+	base := fMulText.Off + tl + 3
 	for k := range n {
-		m.Dests[k] = MultiDest{MsgKey: r.Elem(iMulDests, k, 0).In(s), Dest: r.Elem(iMulDests, k, 1).In(s)}
+		m.Dests[k] = MultiDest{MsgKey: fDestMsgKey.AN(s, base), Dest: fDestDest.AN(s, base)}
+		base += mulDestLen
 	}
 	return m, nil
 }

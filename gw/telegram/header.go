@@ -24,8 +24,15 @@ func ParseHeader(frame []byte) (Header, []byte, error) {
 	if len(frame) < HeaderLen {
 		return h, nil, &layout.Error{Layout: "HEADER", Kind: layout.Framing, Off: len(frame), Reason: "telegram shorter than its 20-byte header"}
 	}
-	var r layout.Record
-	_, err := HeaderLayout.DecodePrefix(frame[:HeaderLen], &r)
+	var err error
+	for _, c := range frame[:HeaderLen] {
+		if c < '0' || c > '9' {
+			// The slow path names the field.
+			var r layout.Record
+			_, err = HeaderLayout.DecodePrefix(frame[:HeaderLen], &r)
+			break
+		}
+	}
 	h.Len = atoiDigits(frame[0:4])
 	h.Type = Type(atoiDigits(frame[4:8]))
 	h.Seq = uint32(atoiDigits(frame[8:16]))
