@@ -62,9 +62,10 @@
 //
 // 40 bytes of file per slot (8 state + 32 key), plus 8 bytes per lock and a
 // 4 KiB header. The default, 4 Mi slots and 64 Ki locks, is a 160.5 MiB
-// file. The file is
-// sparse when created; pages are touched as keys land on them, so after one
-// window of traffic at the default size expect the whole file in page cache.
+// file. Its disk is allocated when it is created (fallocate), because a
+// store into a page of a sparse file's mapping on a full disk would kill
+// the process with SIGBUS. After one window of traffic expect the whole
+// file in page cache.
 // Size the capacity at least 1.3 times the most keys recorded within one
 // window: ErrIndexFull appears once both of a key's 64-slot windows hold
 // only live entries, which first happens as a 4 Mi-slot table passes about

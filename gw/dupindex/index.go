@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/edsrzf/mmap-go"
@@ -201,8 +202,7 @@ func create(path string, g Geometry, log *zap.Logger) error {
 	defer os.Remove(tmp.Name())
 	buf := make([]byte, headerSize)
 	encodeHeader(buf, Header{Geometry: g, Created: time.Now(), Seed: binary.LittleEndian.Uint64(seed[:])})
-	// Truncate makes a sparse file: disk is used as slots are touched.
-	err = tmp.Truncate(g.fileSize())
+	err = allocate(tmp, g.fileSize())
 	if err == nil {
 		_, err = tmp.WriteAt(buf, 0)
 	}
@@ -227,6 +227,25 @@ func create(path string, g Geometry, log *zap.Logger) error {
 	}
 	log.Info("created duplicate index", zap.String("path", path), zap.Stringer("geometry", g),
 		zap.Int64("bytes", g.fileSize()))
+	return nil
+}
+
+// allocate gives f size bytes of disk now. A sparse file would take its
+// blocks when a process first stores into a page of the mapping, and on a
+// full disk that store would kill the process with SIGBUS.
+func allocate(f *os.File, size int64) error {
+	err := syscall.Fallocate(int(f.Fd()), 0, 0, size)
+	if !errors.Is(err, syscall.EOPNOTSUPP) {
+		return err
+	}
+	// A file system without fallocate: write the zeros.
+	zero := make([]byte, 1<<20)
+	for off := int64(0); off < size; off += int64(len(zero)) {
+		n := min(int64(len(zero)), size-off)
+		if _, err := f.WriteAt(zero[:n], off); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
