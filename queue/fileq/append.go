@@ -165,7 +165,7 @@ func (a *appender) cutTorn(size int64) error {
 		return fmt.Errorf("fileq: truncate %s: %w", a.seg.Name(), err)
 	}
 	if a.q.opts.Durability != SyncNone {
-		if err := unix.Fdatasync(int(a.seg.Fd())); err != nil {
+		if err := a.sync(); err != nil {
 			return wrapWrite("sync", a.seg.Name(), err)
 		}
 	}
@@ -216,7 +216,7 @@ func (a *appender) append(recs [][]byte) (int, error) {
 				a.q.fullEvents.Add(1)
 			}
 			if d != SyncNone && stored > synced {
-				if serr := unix.Fdatasync(int(a.seg.Fd())); serr != nil {
+				if serr := a.sync(); serr != nil {
 					return synced, werr
 				}
 			}
@@ -226,14 +226,14 @@ func (a *appender) append(recs [][]byte) (int, error) {
 		a.next += uint64(i - stored)
 		stored = i
 		if d == SyncEvery {
-			if err := unix.Fdatasync(int(a.seg.Fd())); err != nil {
+			if err := a.sync(); err != nil {
 				return synced, wrapWrite("sync", a.seg.Name(), err)
 			}
 			synced = stored
 		}
 	}
 	if d == SyncGroup {
-		if err := unix.Fdatasync(int(a.seg.Fd())); err != nil {
+		if err := a.sync(); err != nil {
 			return synced, wrapWrite("sync", a.seg.Name(), err)
 		}
 	}
@@ -252,7 +252,7 @@ func (a *appender) rotate(now int64) error {
 		return wrapWrite("seal", a.seg.Name(), err)
 	}
 	if a.q.opts.Durability != SyncNone {
-		if err := unix.Fdatasync(int(a.seg.Fd())); err != nil {
+		if err := a.sync(); err != nil {
 			return wrapWrite("sync", a.seg.Name(), err)
 		}
 	}
@@ -281,4 +281,10 @@ func completeFrames(b []byte) (n int, size int64) {
 		size += f.size()
 		n++
 	}
+}
+
+// sync fdatasyncs the current segment, counting it for Syncs.
+func (a *appender) sync() error {
+	a.q.syncs.Add(1)
+	return unix.Fdatasync(int(a.seg.Fd()))
 }

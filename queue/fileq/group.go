@@ -1,7 +1,6 @@
 package fileq
 
 import (
-	"runtime"
 	"sync"
 	"time"
 
@@ -36,13 +35,16 @@ func (q *Queue) groupPut(recs [][]byte) (int, error) {
 // one write under one hold of the append lock and covers them with one
 // fdatasync. Requests that arrive while a sync runs wait for the next one,
 // which is how concurrent producers come to share a sync. Before syncing a
-// batch smaller than GroupRecords it lingers, at most GroupInterval, only
-// for Puts of this process already under way (counted in inPut but not yet
-// queued), so a lone producer never waits for company that is not coming.
+// batch smaller than GroupRecords it lingers for Puts of this process
+// already under way (counted in inPut but not yet queued) and for as many
+// requests as the previous batch held, at most GroupInterval and at most as
+// long as the previous sync took; a lone producer never waits.
 func (q *Queue) commitLoop() {
 	defer q.wg.Done()
 	var batch []*putReq
 	var recs [][]byte
+	prev := 0                  // requests in the previous batch
+	var lastSync time.Duration // how long the previous batch took
 	for {
 		var first *putReq
 		select {
@@ -53,7 +55,7 @@ func (q *Queue) commitLoop() {
 		}
 		batch = append(batch[:0], first)
 		nrec := len(first.recs)
-		var deadline time.Time
+		var timer *time.Timer
 	gather:
 		for nrec < q.opts.GroupRecords {
 			select {
@@ -63,17 +65,29 @@ func (q *Queue) commitLoop() {
 				continue
 			default:
 			}
-			if int64(len(batch)) >= q.inPut.Load() {
+			// Wait for Puts under way, and for as many requests as the
+			// last batch had: its producers were just answered and are
+			// likely coming back. Never longer than GroupInterval nor than
+			// the last sync took, so a drop in load costs little.
+			if len(batch) >= max(int(q.inPut.Load()), prev) {
 				break gather
 			}
-			now := time.Now()
-			if deadline.IsZero() {
-				deadline = now.Add(q.opts.GroupInterval)
-			} else if now.After(deadline) {
+			if timer == nil {
+				timer = time.NewTimer(min(q.opts.GroupInterval, lastSync))
+			}
+			select {
+			case r := <-q.reqs:
+				batch = append(batch, r)
+				nrec += len(r.recs)
+			case <-timer.C:
 				break gather
 			}
-			runtime.Gosched()
 		}
+		if timer != nil {
+			timer.Stop()
+		}
+		prev = len(batch)
+		start := time.Now()
 		recs = recs[:0]
 		for _, r := range batch {
 			recs = append(recs, r.recs...)
@@ -84,6 +98,7 @@ func (q *Queue) commitLoop() {
 			stored, aerr = q.a.append(recs)
 			return aerr
 		})
+		lastSync = time.Since(start)
 		q.inPut.Add(-int64(len(batch)))
 		for _, r := range batch {
 			switch {

@@ -36,7 +36,7 @@ type Queue struct {
 	wg      sync.WaitGroup
 	inPut   atomic.Int64 // group-commit requests entered and not answered
 
-	puts, gets, commits, redelivered, corrupt, fullEvents atomic.Uint64
+	puts, gets, commits, redelivered, corrupt, fullEvents, syncs atomic.Uint64
 }
 
 var _ queue.Queue = (*Queue)(nil)
@@ -150,6 +150,10 @@ func (q *Queue) PutBatch(recs [][]byte, _ time.Duration) (int, error) {
 	q.puts.Add(uint64(n))
 	return n, err
 }
+
+// Syncs is the number of fdatasync calls this Queue made on segments
+// since Open. Puts divided by Syncs is the mean group-commit batch.
+func (q *Queue) Syncs() uint64 { return q.syncs.Load() }
 
 // Len is the number of uncommitted records. Positions skipped when a
 // corrupt segment was set aside count until the consumer passes them.
