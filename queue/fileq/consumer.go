@@ -121,7 +121,10 @@ func (c *consumer) recover() error {
 		}
 	}
 	c.segs = []uint64{start}
-	c.r.maxLen = q.opts.RecordSize
+	// Any length the format allows is read: a producer configured with a
+	// larger record size than this consumer must not get its records set
+	// aside as corrupt.
+	c.r.maxLen = 0
 	if err := c.r.open(q.dir, start); err != nil {
 		return err
 	}
@@ -167,6 +170,9 @@ func (q *Queue) Take(timeout time.Duration) (queue.Record, error) {
 func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([]queue.Record, error) {
 	if q.c == nil {
 		return dst, ErrNotConsumer
+	}
+	if max <= 0 {
+		return dst, nil
 	}
 	var deadline time.Time
 	if timeout > 0 {

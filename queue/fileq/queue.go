@@ -158,27 +158,22 @@ func (q *Queue) Syncs() uint64 { return q.syncs.Load() }
 // Len is the number of uncommitted records. Positions skipped when a
 // corrupt segment was set aside count until the consumer passes them.
 func (q *Queue) Len() int {
-	st, err := q.Stat()
+	q.closeMu.RLock()
+	defer q.closeMu.RUnlock()
+	if q.closed {
+		return 0
+	}
+	st, err := q.positions()
 	if err != nil {
 		return 0
 	}
 	return st.Len()
 }
 
-// Stat reports positions and counters. The counters count this process's
-// operations on this Queue since Open: the files keep no counters, which
-// would cost a write per operation.
-func (q *Queue) Stat() (queue.Stat, error) {
-	q.closeMu.RLock()
-	defer q.closeMu.RUnlock()
-	if q.closed {
-		return queue.Stat{}, queue.ErrClosed
-	}
-	st := queue.Stat{
-		Name: q.opts.Name, Kind: "file", RecordSize: q.opts.RecordSize,
-		Puts: q.puts.Load(), Gets: q.gets.Load(), Commits: q.commits.Load(),
-		Redelivered: q.redelivered.Load(), FullEvents: q.fullEvents.Load(), Corrupt: q.corrupt.Load(),
-	}
+// positions fills Tail, Commit, Head, Created and ConsumerPID from the
+// files (and, for the consumer, from memory).
+func (q *Queue) positions() (queue.Stat, error) {
+	var st queue.Stat
 	if err := q.locked(func() error {
 		if err := q.a.refresh(); err != nil {
 			return err
@@ -187,6 +182,13 @@ func (q *Queue) Stat() (queue.Stat, error) {
 		return nil
 	}); err != nil {
 		return st, err
+	}
+	if q.c != nil {
+		q.c.mu.Lock()
+		st.Head, st.Commit, st.Created = q.c.head, q.c.commit, time.Unix(0, q.c.create)
+		q.c.mu.Unlock()
+		st.ConsumerPID = os.Getpid()
+		return st, nil
 	}
 	pf, err := q.readPosFile()
 	if err != nil {
@@ -200,12 +202,26 @@ func (q *Queue) Stat() (queue.Stat, error) {
 			st.Head = max(st.Head, min(cf.taken, st.Tail))
 		}
 	}
-	if q.c != nil {
-		q.c.mu.Lock()
-		st.Head, st.Commit = q.c.head, q.c.commit
-		q.c.mu.Unlock()
-		st.ConsumerPID = os.Getpid()
+	return st, nil
+}
+
+// Stat reports positions and counters. The counters count this process's
+// operations on this Queue since Open: the files keep none, which would
+// cost a write per operation. Oldest is found by reading the segment that
+// holds the committed position, so Stat costs more than Len.
+func (q *Queue) Stat() (queue.Stat, error) {
+	q.closeMu.RLock()
+	defer q.closeMu.RUnlock()
+	if q.closed {
+		return queue.Stat{}, queue.ErrClosed
 	}
+	st, err := q.positions()
+	if err != nil {
+		return st, err
+	}
+	st.Name, st.Kind, st.RecordSize = q.opts.Name, "file", q.opts.RecordSize
+	st.Puts, st.Gets, st.Commits = q.puts.Load(), q.gets.Load(), q.commits.Load()
+	st.Redelivered, st.FullEvents, st.Corrupt = q.redelivered.Load(), q.fullEvents.Load(), q.corrupt.Load()
 	if st.ConsumerPID != 0 {
 		err := unix.Kill(st.ConsumerPID, 0)
 		st.ConsumerAlive = err == nil || err == unix.EPERM

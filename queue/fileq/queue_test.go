@@ -276,3 +276,41 @@ func TestRemovedDir(t *testing.T) {
 		t.Fatalf("Put into a removed directory = %v", err)
 	}
 }
+
+// TestTornTailCutByProducer leaves half a frame at the tail, as a producer
+// killed mid-write would: the next producer cuts it and reuses the
+// position, and a consumer already waiting at the tail sees only whole
+// records.
+func TestTornTailCutByProducer(t *testing.T) {
+	dir := t.TempDir()
+	c := openT(t, dir, Options{Consumer: true})
+	defer c.Close()
+	p := openT(t, dir, Options{})
+	defer p.Close()
+	p.Put(rec(1, 0, 40), 0)
+	if r, err := c.Take(0); err != nil || r.Pos != 0 {
+		t.Fatalf("Take = %+v, %v", r, err)
+	}
+	torn := appendFrame(nil, 1, 0, rec(9, 9, 40))
+	f, _ := os.OpenFile(filepath.Join(dir, segName(0)), os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(torn[:len(torn)-7])
+	f.Close()
+	if _, err := c.Take(10 * time.Millisecond); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("Take of a torn frame = %v", err)
+	}
+	p2 := openT(t, dir, Options{})
+	defer p2.Close()
+	if err := p.Put(rec(1, 1, 60), 0); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Take(time.Second)
+	if err != nil || r.Pos != 1 {
+		t.Fatalf("Take = %+v, %v", r, err)
+	}
+	if _, n := parseRec(t, r.Data); n != 1 {
+		t.Fatalf("got record %d", n)
+	}
+	if st, _ := c.Stat(); st.Corrupt != 0 || st.Tail != 2 {
+		t.Fatalf("Stat = %+v", st)
+	}
+}
