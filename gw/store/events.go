@@ -127,6 +127,11 @@ func (s *Store) ExpireReports(ctx context.Context, olderThan time.Time, limit in
 	)
 	err := s.inTx(ctx, "expire reports", func(t tx) error {
 		n, reports = 0, reports[:0]
+		if s.d.claimSetup != "" {
+			if _, err := t.exec(ctx, s.d.claimSetup); err != nil {
+				return err
+			}
+		}
 		cols := strings.Join(logCols, ", ")
 		q1 := s.stmt(fmt.Sprintf("expire1/%d", limit), func() string {
 			return "SELECT " + cols + " FROM T41_LOG WHERE STATUS = '3' AND ACCEPT_TIME < ? ORDER BY ACCEPT_TIME" + s.d.claimTail(limit)
@@ -224,13 +229,13 @@ func (s *Store) readLog(ctx context.Context, q querier, ids []string, lock bool)
 			args = append(args, id)
 		}
 		sqlText := s.stmt(fmt.Sprintf("readLog/%d/%t", len(part), lock), func() string {
-			q := "SELECT " + strings.Join(logCols, ", ") + " FROM T41_LOG WHERE GW_ID IN (" + list(len(part)) + ")"
+			q := "SELECT " + strings.Join(logCols, ", ") + " FROM T41_LOG WHERE " + s.d.in("GW_ID", len(part))
 			if lock {
 				q += s.d.lock
 			}
 			return q
 		})
-		rows, err := scanLog(ctx, q, sqlText, len(part), nil, args...)
+		rows, err := scanLog(ctx, q, sqlText, len(part), nil, s.d.inArgs(args)...)
 		if err != nil {
 			return nil, err
 		}
@@ -291,7 +296,7 @@ func (s *Store) writeLog(ctx context.Context, t tx, rows []*LogRow) error {
 		q := s.stmt(fmt.Sprintf("upLog/%d", len(part)), func() string {
 			return s.d.upsert("T41_LOG", logCols, "GW_ID", len(part), true)
 		})
-		if _, err := t.exec(ctx, q, args...); err != nil {
+		if _, err := t.exec(ctx, q, s.d.rowsArgs(logCols, len(part), args)...); err != nil {
 			return err
 		}
 	}
@@ -312,9 +317,9 @@ func (s *Store) deleteIn(ctx context.Context, t tx, table, col string, keys []an
 	for off := 0; off < len(keys); off += per {
 		part := keys[off:min(off+per, len(keys))]
 		q := s.stmt(fmt.Sprintf("del/%s/%d", table, len(part)), func() string {
-			return "DELETE FROM " + table + " WHERE " + col + " IN (" + list(len(part)) + ")"
+			return "DELETE FROM " + table + " WHERE " + s.d.in(col, len(part))
 		})
-		if _, err := t.exec(ctx, q, part...); err != nil {
+		if _, err := t.exec(ctx, q, s.d.inArgs(part)...); err != nil {
 			return err
 		}
 	}
@@ -337,7 +342,7 @@ func (s *Store) addPending(ctx context.Context, t tx, reps []PendingReport, now 
 		q := s.stmt(fmt.Sprintf("pend/%d", len(part)), func() string {
 			return s.d.upsert("RPT_PENDING", cols, "GW_ID", len(part), false)
 		})
-		if _, err := t.exec(ctx, q, args...); err != nil {
+		if _, err := t.exec(ctx, q, s.d.rowsArgs(cols, len(part), args)...); err != nil {
 			return err
 		}
 	}

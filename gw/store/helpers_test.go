@@ -61,6 +61,9 @@ func pgSchemaDSN(t testing.TB) string {
 func openTest(t testing.TB, dsn string, opts ...func(*Options)) *Store {
 	t.Helper()
 	o := Options{DSN: dsn, Logger: zaptest.NewLogger(t)}
+	if _, isBench := t.(*testing.B); isBench {
+		o.Logger = zap.NewNop()
+	}
 	for _, f := range opts {
 		f(&o)
 	}

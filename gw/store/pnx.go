@@ -89,7 +89,7 @@ func (s *Store) upsertPNX(ctx context.Context, t tx, entries []PNXEntry) error {
 		q := s.stmt(fmt.Sprintf("pnx/%d", len(part)), func() string {
 			return s.d.upsert("PNX", pnxCols, "PHONE_NO", len(part), true)
 		})
-		if _, err := t.exec(ctx, q, args...); err != nil {
+		if _, err := t.exec(ctx, q, s.d.rowsArgs(pnxCols, len(part), args)...); err != nil {
 			return err
 		}
 	}

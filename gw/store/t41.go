@@ -47,7 +47,7 @@ func (s *Store) InsertT41(ctx context.Context, rows []T41Row) error {
 			q := s.stmt(fmt.Sprintf("insT41/%d", len(part)), func() string {
 				return s.d.insertRows("T41", t41InsertCols, len(part))
 			})
-			if _, err := t.exec(ctx, q, args...); err != nil {
+			if _, err := t.exec(ctx, q, s.d.rowsArgs(t41InsertCols, len(part), args)...); err != nil {
 				return err
 			}
 		}
@@ -71,6 +71,11 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, reclaimB
 	var out []T41Row
 	err := s.inTx(ctx, "claim T41", func(t tx) error {
 		out = out[:0]
+		if s.d.claimSetup != "" {
+			if _, err := t.exec(ctx, s.d.claimSetup); err != nil {
+				return err
+			}
+		}
 		if !reclaimBefore.IsZero() {
 			q := s.stmt(fmt.Sprintf("reclaim/%d", limit), func() string {
 				return "SELECT " + strings.Join(t41Cols, ", ") + " FROM T41 WHERE STATUS = '2' AND CLAIM_TIME < ?" +
@@ -95,12 +100,13 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, reclaimB
 		args := make([]any, 0, min(len(out), per)+1)
 		for off := 0; off < len(out); off += per {
 			part := out[off:min(off+per, len(out))]
-			args = append(args[:0], nowS)
+			keys := make([]any, len(part))
 			for i := range part {
-				args = append(args, part[i].MsgSeq)
+				keys[i] = part[i].MsgSeq
 			}
+			args = append(append(args[:0], nowS), s.d.inArgs(keys)...)
 			q := s.stmt(fmt.Sprintf("claimUpd/%d", len(part)), func() string {
-				return "UPDATE T41 SET STATUS = '2', CLAIM_TIME = ? WHERE MSG_SEQ IN (" + list(len(part)) + ")"
+				return "UPDATE T41 SET STATUS = '2', CLAIM_TIME = ? WHERE " + s.d.in("MSG_SEQ", len(part))
 			})
 			if _, err := t.exec(ctx, q, args...); err != nil {
 				return err
