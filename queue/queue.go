@@ -28,7 +28,8 @@ type Record struct {
 	// Pos is the record's position in its queue; pass it to Commit.
 	// Positions increase by one per record and are never reused.
 	Pos uint64
-	// Data is a copy of the record's bytes, owned by the caller.
+	// Data is a copy of the record's bytes, owned by the caller (but see
+	// TakeBatch on reuse).
 	Data []byte
 	// Redelivered is set when the record was taken before by a consumer
 	// that did not commit it (it died, or it was stopped uncleanly).
@@ -56,7 +57,10 @@ type Queue interface {
 	// came within the timeout.
 	Take(timeout time.Duration) (Record, error)
 	// TakeBatch appends up to max records to dst. It waits up to timeout
-	// for the first record only and returns what is there then.
+	// for the first record only and returns what is there then. The Data
+	// buffers of records between len(dst) and cap(dst) may be reused for
+	// the new records: a consumer that calls TakeBatch(recs[:0], ...) in a
+	// loop allocates nothing, and must not keep those buffers.
 	TakeBatch(dst []Record, max int, timeout time.Duration) ([]Record, error)
 	// Commit removes every taken record with a position up to and including
 	// pos. Committing a position not yet taken is ErrNotTaken.
@@ -160,3 +164,15 @@ var ErrConsumerBusy = errors.New("queue has a live consumer")
 // process: the shared-memory segment was removed (ipcrm), or the directory of
 // a file queue was deleted.
 var ErrRemoved = errors.New("queue storage removed")
+
+// ReuseData returns a buffer of n bytes for the next record appended to dst,
+// reusing the Data of the record beyond len(dst) when it is large enough.
+// Queue implementations call it from TakeBatch.
+func ReuseData(dst []Record, n int) []byte {
+	if len(dst) < cap(dst) {
+		if old := dst[: len(dst)+1 : cap(dst)][len(dst)].Data; cap(old) >= n {
+			return old[:n]
+		}
+	}
+	return make([]byte, n)
+}

@@ -321,3 +321,24 @@ func TestCorruptSlotSkipped(t *testing.T) {
 		t.Fatalf("corrupt = %d", st.Corrupt)
 	}
 }
+
+func TestTakeBatchReusesBuffers(t *testing.T) {
+	q := openTest(t, testKey(t), 8, 64)
+	for _, s := range []string{"the longer first", "second"} {
+		if err := q.Put([]byte(s), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := q.TakeBatch(nil, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := recs[0].Data
+	recs, err = q.TakeBatch(recs[:0], 1, 0)
+	if err != nil || string(recs[0].Data) != "second" {
+		t.Fatalf("TakeBatch = %q, %v", recs[0].Data, err)
+	}
+	if &buf[0] != &recs[0].Data[0] {
+		t.Fatal("buffer of the record beyond len(dst) not reused")
+	}
+}

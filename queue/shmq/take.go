@@ -72,7 +72,9 @@ func (q *Queue) takeRange(dst []queue.Record, head, k uint64) []queue.Record {
 				zap.Uint64("slot_pos", s.pos.Load()), zap.Int("length", n))
 			continue
 		}
-		rec := queue.Record{Pos: p, Data: append([]byte(nil), s.data[:n]...)}
+		buf := queue.ReuseData(dst, n)
+		copy(buf, s.data[:n])
+		rec := queue.Record{Pos: p, Data: buf}
 		if p < redeliver {
 			rec.Redelivered = true
 			redelivered++
