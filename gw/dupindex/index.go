@@ -100,10 +100,11 @@ type Index struct {
 	window    int64 // seconds
 	log       *zap.Logger
 
-	mu     sync.RWMutex // read-held by every operation; Close takes it to unmap
-	closed bool
-	f      *os.File
-	m      mmap.MMap
+	mu      sync.RWMutex // read-held by every operation; Close takes it to unmap
+	closed  bool
+	closing bool // Close has begun: a second Close returns ErrClosed
+	f       *os.File
+	m       mmap.MMap
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -287,10 +288,11 @@ func (x *Index) flushLoop(every time.Duration) {
 // Close flushes and unmaps the index. Calls after Close return ErrClosed.
 func (x *Index) Close() error {
 	x.mu.Lock()
-	if x.closed {
+	if x.closed || x.closing {
 		x.mu.Unlock()
 		return ErrClosed
 	}
+	x.closing = true
 	close(x.stop)
 	x.mu.Unlock()
 	x.wg.Wait() // the flush loop takes mu: wait for it outside
