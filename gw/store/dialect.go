@@ -34,6 +34,8 @@ import (
 //	key lists         IN (?, ?, ..)       = ANY(array)           IN (:1, :2, ..) ≤ 1000
 //	claim planning    -                   SET LOCAL enable_sort  -
 //	                                      = off (see claimSetup)
+//	T41_LOG writers   BEGIN IMMEDIATE     pg_advisory_xact_lock  LOCK TABLE T41_LOG
+//	take turns                                                   IN EXCLUSIVE MODE
 //	now()             never used: every time is the M1 host's clock, CHAR(14), bound as text
 //	max binds         32766               65535                  65535
 //	max IN list       (binds)             (binds)                1000
@@ -67,6 +69,13 @@ type dialect struct {
 	// then reads every due row and sorts them all for each claim of a
 	// thousand (measured: 48 ms instead of 0.5 ms for 100,000 due rows).
 	claimSetup string
+	// historyLock, run first in every transaction that writes T41_LOG,
+	// makes its writers take turns across processes. The store reads a
+	// batch's rows, merges in Go and writes whole rows back; two writers
+	// interleaving could each write a row without the other's events.
+	// There is one dbx by design; the lock makes that a guarantee, not an
+	// assumption. SQLite's BEGIN IMMEDIATE already does it.
+	historyLock string
 }
 
 var (
@@ -103,6 +112,7 @@ var (
 		migrateLock: "SELECT pg_advisory_xact_lock(4100041)",
 		arrays:      true,
 		claimSetup:  "SET LOCAL enable_sort = off",
+		historyLock: "SELECT pg_advisory_xact_lock(4100042)",
 	}
 	dialectOracle = &dialect{
 		name:       "oracle",
@@ -121,6 +131,8 @@ var (
 			"{{VARCHAR}}": "VARCHAR2",
 		},
 		tableExists: "SELECT COUNT(*) FROM USER_TABLES WHERE TABLE_NAME = ?",
+		// Other sessions still read T41_LOG; only writers wait.
+		historyLock: "LOCK TABLE T41_LOG IN EXCLUSIVE MODE",
 	}
 )
 

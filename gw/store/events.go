@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // ApplyEvents applies a batch of events in one transaction: the T41_LOG
@@ -33,9 +35,19 @@ func (s *Store) ApplyEvents(ctx context.Context, events []Event) ([]PendingRepor
 	ids := make([]string, 0, len(events))
 	evs := make([]Event, len(events))
 	copy(evs, events)
+	skipped := 0
 	for i := range evs {
+		switch evs[i].Kind {
+		case EventAccept, EventAck, EventReport, EventFinal:
+		default:
+			// Not ours to judge, and refusing the batch would stop dbx
+			// for good on one bad record: it is left out, and said so.
+			skipped++
+			continue
+		}
 		if evs[i].GWID == "" {
-			return nil, fmt.Errorf("store: apply events: event %d (%c) has no GW_ID", i, evs[i].Kind)
+			skipped++
+			continue
 		}
 		normalize(&evs[i], now)
 		id := evs[i].GWID
@@ -44,9 +56,15 @@ func (s *Store) ApplyEvents(ctx context.Context, events []Event) ([]PendingRepor
 		}
 		byID[id] = append(byID[id], i)
 	}
+	if skipped > 0 {
+		s.log.Warn("events without a GW_ID or of an unknown kind left out", zap.Int("count", skipped))
+	}
 	var reports []PendingReport
 	err := s.inTx(ctx, "apply events", func(t tx) error {
-		old, err := s.readLog(ctx, t, ids, true)
+		if err := s.lockHistory(ctx, t); err != nil {
+			return err
+		}
+		old, err := s.readLog(ctx, t, ids, false)
 		if err != nil {
 			return err
 		}
@@ -103,6 +121,15 @@ func (s *Store) ApplyEvents(ctx context.Context, events []Event) ([]PendingRepor
 	return reports, nil
 }
 
+// lockHistory makes writers of T41_LOG take turns (dialect.historyLock).
+func (s *Store) lockHistory(ctx context.Context, t tx) error {
+	if s.d.historyLock == "" {
+		return nil
+	}
+	_, err := t.exec(ctx, s.d.historyLock)
+	return err
+}
+
 func pendingOf(r *LogRow) PendingReport {
 	return PendingReport{GWID: r.GWID, ClientID: r.ClientID, MsgKey: r.MsgKey, Carrier: r.Carrier,
 		DoneTime: r.ReportTime, ResultCode: r.ResultCode}
@@ -127,6 +154,9 @@ func (s *Store) ExpireReports(ctx context.Context, olderThan time.Time, limit in
 	)
 	err := s.inTx(ctx, "expire reports", func(t tx) error {
 		n, reports = 0, reports[:0]
+		if err := s.lockHistory(ctx, t); err != nil {
+			return err
+		}
 		if s.d.claimSetup != "" {
 			if _, err := t.exec(ctx, s.d.claimSetup); err != nil {
 				return err
