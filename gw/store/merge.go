@@ -1,5 +1,7 @@
 package store
 
+import "unicode/utf8"
+
 // The merge rules of T41_LOG: how an event changes a row. They are the
 // whole of "out-of-order and duplicate events converge" (docs/DATABASE.md):
 // each group of columns is a register whose value is chosen by a total
@@ -45,8 +47,20 @@ func less(a, b []string) bool {
 	return false
 }
 
-// normalize fills the times an event left empty. now is the store's clock.
+// normalize fills the times an event left empty and cuts the fields that
+// come from outside (carriers) to their columns' widths: a value too long
+// would fail the whole batch on PostgreSQL and Oracle, again on every
+// retry, and stop dbx. now is the store's clock.
 func normalize(ev *Event, now string) {
+	clip(&ev.CarrierMsgID, 40)
+	clip(&ev.CarrierCode, 10)
+	clip(&ev.AckCode, 4)
+	clip(&ev.ResultCode, 4)
+	clip(&ev.Carrier, 4)
+	clip(&ev.Sender, 10)
+	clip(&ev.PortedCarrier, 4)
+	clip(&ev.EventTime, 14)
+	clip(&ev.AcceptTime, 14)
 	if ev.EventTime == "" {
 		ev.EventTime = now
 	}
@@ -129,4 +143,16 @@ func owesReport(old, cur *LogRow) bool {
 		return false
 	}
 	return !complete(old) || old.ResultCode != cur.ResultCode || old.ResultSrc != cur.ResultSrc
+}
+
+// clip cuts *v to n bytes, at a UTF-8 boundary.
+func clip(v *string, n int) {
+	if len(*v) <= n {
+		return
+	}
+	s := (*v)[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	*v = s
 }

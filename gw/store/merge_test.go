@@ -29,7 +29,7 @@ func permutations(n int) [][]int {
 }
 
 func testMessage(gwid string, src byte) Message {
-	return Message{GWID: gwid, Source: src, ClientID: "BANK01", MsgKey: "K-" + gwid, MsgSeq: 0,
+	return Message{GWID: gwid, Source: src, ClientID: "BANK01", MsgKey: "K" + gwid[max(0, len(gwid)-19):], MsgSeq: 0,
 		MsgType: "S", JobClass: "R", Callback: "0215881234", Dest: "01012345678", Text: "입금 10,000원",
 		SendTime: "20261121100000", AcceptTime: "20261121100001", Carrier: "KT", Sender: "KT1"}
 }
