@@ -37,6 +37,8 @@ const (
 	offCorrupt     = 176
 	offConsWaiting = 184
 	offConsumer    = 192
+	offSpilling    = 200
+	offLastSpill   = 208
 
 	slotPos     = 0
 	slotPutTime = 8
@@ -82,6 +84,8 @@ type header struct {
 	corrupt     *atomic.Uint64
 	consWaiting *atomic.Uint32
 	consumer    *atomic.Uint64
+	spilling    *atomic.Uint32
+	lastSpill   *atomic.Int64
 }
 
 func mapHeader(mem []byte) header {
@@ -107,6 +111,8 @@ func mapHeader(mem []byte) header {
 		corrupt:     ipc.Uint64At(mem, offCorrupt),
 		consWaiting: ipc.Uint32At(mem, offConsWaiting),
 		consumer:    ipc.Uint64At(mem, offConsumer),
+		spilling:    ipc.Uint32At(mem, offSpilling),
+		lastSpill:   ipc.Int64At(mem, offLastSpill),
 	}
 }
 

@@ -1,0 +1,46 @@
+// Package spill is the queue every M1 process writes through: a
+// shared-memory ring (queue/shmq) in front of a durable file queue
+// (queue/fileq) in one directory, with a policy for when the ring is full:
+//
+//   - block: wait for room, up to the Put's timeout (sch's backpressure);
+//   - spill: continue in the file part;
+//   - reject: return queue.ErrFull at once (the listener answers 2001).
+//
+// # Order
+//
+// With spill, FIFO order is kept for each producer: the consumer takes the
+// ring first and the file part after it, and once one writer has spilled,
+// every writer goes to the file part while the ring's spilling word is set
+// (see shmq.PutOrSpill). The consumer clears the word only when the file
+// part is empty and no writer has chosen it for a grace time (2 s), long
+// enough for a writer already inside a file put to finish, so no producer's
+// later record can overtake its earlier one.
+//
+// # A ring that is missing or removed
+//
+// When the segment is missing (a reboot, not yet created) or removed under
+// the process (ipcrm), writers go on into the file part whatever the policy,
+// and say so in the log once; they look for the segment again every second.
+// The consumer creates the segment again when it is missing, drains what an
+// orphaned ring still holds (shmq reports queue.ErrRemoved only once it is
+// empty and nobody else is attached), and takes from the file part
+// meanwhile. Nothing acknowledged is lost: a Put returns only once its
+// record is in the ring or synced in the file part.
+//
+// # Positions
+//
+// Positions given to the consumer are this handle's own sequence, mapped to
+// the ring's and the file part's positions when committed; Commit(pos)
+// commits, in each part, everything taken up to pos. They are not stable
+// across consumers; redelivery is each part's own.
+//
+// # Planned restart
+//
+// Save moves every record the ring holds (taken and not committed ones
+// included) into the file part, synced, and commits them in the ring: a
+// reboot that loses shared memory loses nothing. The next consumer finds the
+// file part not empty, sets the spilling word, and drains the file part
+// before writers return to the ring. If the file part already held records
+// when Save ran, the saved ring records come after them: the only case where
+// order is not kept, and only across the restart.
+package spill

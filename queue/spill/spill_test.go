@@ -1,0 +1,255 @@
+package spill
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/m1gw/m1/ipc"
+	"github.com/m1gw/m1/queue"
+	"github.com/m1gw/m1/queue/fileq"
+	"github.com/m1gw/m1/queue/shmq"
+)
+
+var _ queue.Queue = (*Queue)(nil)
+
+type fixture struct {
+	t   *testing.T
+	key ipc.Key
+	dir string
+}
+
+func newFixture(t *testing.T) *fixture {
+	key := ipc.Key(0x7c000000 | rand.Int32N(0xffffff))
+	t.Cleanup(func() { _ = shmq.Remove(key) })
+	return &fixture{t: t, key: key, dir: t.TempDir()}
+}
+
+func (f *fixture) open(policy Policy, consumer bool, capacity int) *Queue {
+	f.t.Helper()
+	q, err := Open(Options{
+		Shm:      shmq.Options{Name: "SPILL", Key: f.key, Capacity: capacity, RecordSize: 64},
+		Dir:      f.dir,
+		File:     fileq.Options{Durability: fileq.SyncNone},
+		Policy:   policy,
+		Consumer: consumer,
+		Grace:    50 * time.Millisecond,
+		Log:      zaptest.NewLogger(f.t),
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { _ = q.Close() })
+	return q
+}
+
+func rec(i int) []byte { return []byte(fmt.Sprintf("r%05d", i)) }
+
+func drain(t *testing.T, q *Queue, n int) []string {
+	t.Helper()
+	var out []string
+	for len(out) < n {
+		recs, err := q.TakeBatch(nil, 16, 2*time.Second)
+		if err != nil {
+			t.Fatalf("after %d of %d: %v", len(out), n, err)
+		}
+		for _, r := range recs {
+			out = append(out, string(r.Data))
+		}
+		if err := q.Commit(recs[len(recs)-1].Pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func TestSpillKeepsOrderAndReturnsToRing(t *testing.T) {
+	f := newFixture(t)
+	cons := f.open(Spill, true, 4)
+	prod := f.open(Spill, false, 4)
+	for i := 0; i < 10; i++ {
+		if err := prod.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := prod.Stat()
+	if st.FileLen != 6 || st.Len() != 4 || !prod.Spilling() {
+		t.Fatalf("after 10 puts into a ring of 4: %+v", st)
+	}
+	got := drain(t, cons, 10)
+	for i, g := range got {
+		if g != string(rec(i)) {
+			t.Fatalf("record %d is %s", i, g)
+		}
+	}
+	// Empty, and after the grace time writers return to the ring.
+	time.Sleep(60 * time.Millisecond)
+	if _, err := cons.Take(0); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("take from empty: %v", err)
+	}
+	if prod.Spilling() {
+		t.Fatal("still spilling after the file part drained")
+	}
+	if err := prod.Put(rec(10), 0); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := prod.Stat(); st.FileLen != 0 || st.Len() != 1 {
+		t.Fatalf("put after the spill went to the file: %+v", st)
+	}
+}
+
+func TestPolicies(t *testing.T) {
+	f := newFixture(t)
+	f.open(Spill, true, 2) // the consumer creates the ring
+	rej := f.open(Reject, false, 2)
+	blk := f.open(Block, false, 2)
+	if _, err := rej.PutBatch([][]byte{rec(0), rec(1)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := rej.Put(rec(2), time.Second); !errors.Is(err, queue.ErrFull) {
+		t.Fatalf("reject on full: %v", err)
+	}
+	start := time.Now()
+	if err := blk.Put(rec(2), 30*time.Millisecond); !errors.Is(err, queue.ErrFull) {
+		t.Fatalf("block on full: %v", err)
+	}
+	if time.Since(start) < 30*time.Millisecond {
+		t.Fatal("block did not wait")
+	}
+	if _, err := Open(Options{Shm: shmq.Options{Name: "X", Key: f.key, Capacity: 2, RecordSize: 64}, Dir: f.dir, Policy: "drop"}); err == nil {
+		t.Fatal("unknown policy accepted")
+	}
+}
+
+// Concurrent writers on a small ring with a slow consumer: every record
+// arrives once, each writer's in its order, across many spills.
+func TestSpillOrderConcurrentWriters(t *testing.T) {
+	f := newFixture(t)
+	cons := f.open(Spill, true, 8)
+	const writers, each = 4, 500
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		p := f.open(Spill, false, 8)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				if err := p.Put([]byte(fmt.Sprintf("%d:%d", w, i)), time.Second); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%50 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}()
+	}
+	next := make([]int, writers)
+	for got := 0; got < writers*each; {
+		recs, err := cons.TakeBatch(nil, 1+rand.IntN(8), 5*time.Second)
+		if err != nil {
+			t.Fatalf("after %d: %v", got, err)
+		}
+		for _, r := range recs {
+			var w, i int
+			fmt.Sscanf(string(r.Data), "%d:%d", &w, &i)
+			if next[w] != i {
+				t.Fatalf("writer %d: got %d, want %d", w, i, next[w])
+			}
+			next[w]++
+		}
+		got += len(recs)
+		if err := cons.Commit(recs[len(recs)-1].Pos); err != nil {
+			t.Fatal(err)
+		}
+		if rand.IntN(10) == 0 {
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	wg.Wait()
+}
+
+// The ring removed under running writers (ipcrm): writers go on into the
+// file part, the consumer drains the orphan and the file part, then makes a
+// new ring; nothing is lost.
+func TestRingRemovedUnderWriters(t *testing.T) {
+	f := newFixture(t)
+	cons := f.open(Block, true, 64)
+	prod := f.open(Block, false, 64)
+	for i := 0; i < 5; i++ {
+		if err := prod.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, err := ipc.OpenShm(f.key, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipc.RemoveShm(id); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // producers notice within 250 ms
+	for i := 5; i < 20; i++ {
+		if err := prod.Put(rec(i), time.Second); err != nil {
+			t.Fatalf("put %d after removal: %v", i, err)
+		}
+	}
+	got := drain(t, cons, 20)
+	seen := map[string]bool{}
+	for _, g := range got {
+		seen[g] = true
+	}
+	for i := 0; i < 20; i++ {
+		if !seen[string(rec(i))] {
+			t.Fatalf("record %d lost (got %v)", i, got)
+		}
+	}
+	// The consumer makes a new ring; the writer finds it again.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cons.Take(10 * time.Millisecond)
+		if ok, _ := shmq.Exists(f.key); ok || time.Now().After(deadline) {
+			break
+		}
+	}
+	if ok, _ := shmq.Exists(f.key); !ok {
+		t.Fatal("consumer did not make a new ring")
+	}
+}
+
+// A planned restart: Save moves the ring into the file part; the ring is
+// then lost (reboot); a new consumer gets every record.
+func TestSaveSurvivesLostRing(t *testing.T) {
+	f := newFixture(t)
+	cons := f.open(Spill, true, 16)
+	for i := 0; i < 10; i++ {
+		if err := cons.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := cons.Take(0) // taken, not committed: saved too
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r
+	n, err := cons.Save()
+	if err != nil || n != 10 {
+		t.Fatalf("Save = %d, %v", n, err)
+	}
+	cons.Close()
+	if err := shmq.Remove(f.key); err != nil { // the reboot
+		t.Fatal(err)
+	}
+	again := f.open(Spill, true, 16)
+	got := drain(t, again, 10)
+	for i, g := range got {
+		if g != string(rec(i)) {
+			t.Fatalf("after restart record %d is %s", i, g)
+		}
+	}
+}

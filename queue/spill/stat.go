@@ -1,0 +1,108 @@
+package spill
+
+import (
+	"errors"
+	"time"
+
+	"github.com/m1gw/m1/queue"
+)
+
+// Len is the number of uncommitted records in both parts. A producer that
+// has not written to the file part yet opens it to count.
+func (q *Queue) Len() int {
+	n := 0
+	if s := q.ring(); s != nil {
+		n = s.Len()
+	}
+	if f, err := q.filePart(); err == nil {
+		n += f.Len()
+	}
+	return n
+}
+
+// Stat reports the ring's header, with the file part's depth in FileLen.
+func (q *Queue) Stat() (queue.Stat, error) {
+	st := queue.Stat{Name: q.Name(), RecordSize: q.RecordSize(), Capacity: q.o.Shm.Capacity}
+	if s := q.ring(); s != nil {
+		var err error
+		if st, err = s.Stat(); err != nil {
+			return st, err
+		}
+	}
+	st.Kind = "spill"
+	if f, err := q.filePart(); err == nil {
+		st.FileLen = f.Len()
+	}
+	return st, nil
+}
+
+// Spilling tells whether writers currently go to the file part.
+func (q *Queue) Spilling() bool {
+	s := q.ring()
+	return s == nil || s.Spilling()
+}
+
+// Save moves every record the ring holds into the file part (synced), then
+// commits them in the ring. Only the consumer may save, after it has
+// committed what it finished; records it took and did not commit are saved
+// too. Records producers put while Save runs stay in the ring.
+func (q *Queue) Save() (int, error) {
+	if !q.o.Consumer {
+		return 0, queue.ErrConsumerBusy
+	}
+	q.takeMu.Lock()
+	defer q.takeMu.Unlock()
+	s := q.ring()
+	if s == nil {
+		return 0, nil
+	}
+	recs := s.Peek(s.Capacity())
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	data := make([][]byte, len(recs))
+	for i := range recs {
+		data[i] = recs[i].Data
+	}
+	if n, err := q.file.PutBatch(data, 10*time.Second); err != nil {
+		return n, err
+	}
+	last := recs[len(recs)-1].Pos
+	for {
+		st, _ := s.Stat()
+		if st.Head > last {
+			break
+		}
+		if _, err := s.TakeBatch(nil, int(last-st.Head+1), 0); err != nil && !errors.Is(err, queue.ErrEmpty) {
+			return len(recs), err
+		}
+	}
+	if err := s.Commit(last); err != nil {
+		return len(recs), err
+	}
+	q.taken = q.taken[:0]
+	s.MarkSpilling()
+	return len(recs), nil
+}
+
+// Close closes both parts. Taken and uncommitted records are delivered again
+// to the next consumer.
+func (q *Queue) Close() error {
+	q.takeMu.Lock()
+	q.closed.Store(true)
+	q.takeMu.Unlock()
+	var errs []error
+	q.shmMu.Lock()
+	if q.shm != nil {
+		errs = append(errs, q.shm.Close())
+		q.shm = nil
+	}
+	q.shmMu.Unlock()
+	q.fileMu.Lock()
+	if q.file != nil {
+		errs = append(errs, q.file.Close())
+		q.file = nil
+	}
+	q.fileMu.Unlock()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,161 @@
+package spill
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/m1gw/m1/queue"
+)
+
+// fileLookEvery is how often a consumer whose ring is not spilling still
+// looks into the file part, for records written there while the ring was
+// missing.
+const fileLookEvery = 100 * time.Millisecond
+
+// ringWait is the longest a consumer sleeps on the ring before it looks at
+// the file part again.
+const ringWait = 20 * time.Millisecond
+
+// Take returns the next record.
+func (q *Queue) Take(timeout time.Duration) (queue.Record, error) {
+	recs, err := q.TakeBatch(nil, 1, timeout)
+	if len(recs) == 0 {
+		return queue.Record{}, err
+	}
+	return recs[0], nil
+}
+
+// TakeBatch takes from the ring first, then from the file part.
+func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([]queue.Record, error) {
+	if !q.o.Consumer {
+		return dst, fmt.Errorf("queue %s: opened as a producer: %w", q.Name(), queue.ErrConsumerBusy)
+	}
+	q.takeMu.Lock()
+	defer q.takeMu.Unlock()
+	if q.closed.Load() {
+		return dst, queue.ErrClosed
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		s := q.ring()
+		if s != nil {
+			n := len(dst)
+			var err error
+			dst, err = s.TakeBatch(dst, max, 0)
+			if len(dst) > n {
+				return q.note(dst, n, false), nil
+			}
+			if errors.Is(err, queue.ErrRemoved) {
+				q.dropRing(s, err)
+				s = nil
+			} else if err != nil && !errors.Is(err, queue.ErrEmpty) {
+				return dst, err
+			}
+		}
+		if s == nil || s.Spilling() || time.Since(q.fileChecked) > fileLookEvery {
+			q.fileChecked = time.Now()
+			n := len(dst)
+			var err error
+			dst, err = q.file.TakeBatch(dst, max, 0)
+			if len(dst) > n {
+				return q.note(dst, n, true), nil
+			}
+			if err != nil && !errors.Is(err, queue.ErrEmpty) {
+				return dst, err
+			}
+			if s != nil && s.Spilling() {
+				if _, err := s.ClearSpilling(q.o.Grace, func() bool { return q.file.Len() == 0 }); err != nil {
+					q.log.Warn("clearing the spilling word", zap.Error(err))
+				}
+			}
+		}
+		left := time.Duration(-1)
+		if timeout >= 0 {
+			left = time.Until(deadline)
+			if timeout == 0 || left <= 0 {
+				return dst, queue.ErrEmpty
+			}
+		}
+		wait := ringWait
+		if left > 0 && left < wait {
+			wait = left
+		}
+		if s == nil || s.Spilling() {
+			time.Sleep(min(wait, 2*time.Millisecond))
+			continue
+		}
+		n := len(dst)
+		var err error
+		dst, err = s.TakeBatch(dst, max, wait)
+		if len(dst) > n {
+			return q.note(dst, n, false), nil
+		}
+		if errors.Is(err, queue.ErrRemoved) {
+			q.dropRing(s, err)
+		} else if err != nil && !errors.Is(err, queue.ErrEmpty) {
+			return dst, err
+		}
+	}
+}
+
+// note gives the records from dst[from:] this handle's positions.
+func (q *Queue) note(dst []queue.Record, from int, file bool) []queue.Record {
+	for i := from; i < len(dst); i++ {
+		q.taken = append(q.taken, takenRef{pos: q.nextPos, file: file, part: dst[i].Pos})
+		dst[i].Pos = q.nextPos
+		q.nextPos++
+	}
+	return dst
+}
+
+// Commit commits, in each part, every record taken up to pos.
+func (q *Queue) Commit(pos uint64) error {
+	q.takeMu.Lock()
+	defer q.takeMu.Unlock()
+	if q.closed.Load() {
+		return queue.ErrClosed
+	}
+	if len(q.taken) == 0 || pos < q.taken[0].pos {
+		if pos < q.nextPos {
+			return nil // committed before
+		}
+		return fmt.Errorf("queue %s: commit of position %d not taken: %w", q.Name(), pos, queue.ErrNotTaken)
+	}
+	if pos >= q.nextPos {
+		return fmt.Errorf("queue %s: commit of position %d, taken up to %d: %w", q.Name(), pos, q.nextPos, queue.ErrNotTaken)
+	}
+	var ringPos, filePos uint64
+	var ring, file bool
+	k := 0
+	for ; k < len(q.taken) && q.taken[k].pos <= pos; k++ {
+		t := q.taken[k]
+		if t.file {
+			filePos, file = t.part, true
+		} else {
+			ringPos, ring = t.part, true
+		}
+	}
+	if file {
+		if err := q.file.Commit(filePos); err != nil {
+			return err
+		}
+	}
+	if ring {
+		s := q.ring()
+		if s != nil {
+			if err := s.Commit(ringPos); err != nil && !errors.Is(err, queue.ErrNotTaken) {
+				return err
+			}
+		}
+		// A ring dropped as removed took its records with it: they
+		// were delivered, and nobody else can commit them.
+	}
+	q.taken = append(q.taken[:0], q.taken[k:]...)
+	return nil
+}
