@@ -11,8 +11,11 @@
 //	                                           mean records per fdatasync (rounded)
 //	none   1 producer Put, SyncNone         vs raw: one write per record, no sync
 //
-// Each case runs --rounds times, alternating with its baseline so that a
-// noisy neighbour on the disk hits both alike; the medians are shown.
+// Each case runs --rounds times, each run followed at once by its baseline,
+// so that a noisy neighbour on the disk hits both alike. records/s are the
+// medians of the runs; ratio is the median of the runs' ratios (queue run
+// over the baseline run right after it), which is steadier on a shared
+// disk than the ratio of the medians, so it can differ from it.
 // Each queue case runs a consumer beside the producers (TakeBatch of 256,
 // Commit when 1024 records are uncommitted or 10 ms after its last commit),
 // so the figure includes the consumer's reads and position writes (each an
@@ -52,15 +55,22 @@ const (
 	commitEvery   = 10 * time.Millisecond
 )
 
+var (
+	groupInterval time.Duration
+	withConsumer  bool
+)
+
 // frameOverhead is the file queue's per-record header (see queue/fileq).
 const frameOverhead = 28
 
 func main() {
 	dir := pflag.String("dir", ".", "directory on the disk to measure (a temporary directory is made in it)")
-	dur := pflag.Duration("duration", time.Second, "time per run of a case")
-	rounds := pflag.Int("rounds", 3, "runs of each case, alternating with its baseline; the median is shown")
+	dur := pflag.Duration("duration", 500*time.Millisecond, "time per run of a case")
+	rounds := pflag.Int("rounds", 7, "runs of each case, alternating with its baseline; the median is shown")
 	producers := pflag.Int("producers", 16, "producer goroutines in the group case")
 	sizes := pflag.IntSlice("sizes", []int{128, 1024}, "record sizes in bytes")
+	pflag.BoolVar(&withConsumer, "consumer", true, "run a consumer beside the producers")
+	pflag.DurationVar(&groupInterval, "group-interval", 0, "fileq GroupInterval (0: the default)")
 	pflag.Parse()
 	if err := run(*dir, *dur, *rounds, *producers, *sizes); err != nil {
 		fmt.Fprintln(os.Stderr, "fqbench:", err)
@@ -76,6 +86,7 @@ type row struct {
 	rate      float64
 	base      string
 	baseRate  float64
+	ratio     float64 // median of the rounds' ratios
 }
 
 func run(base string, d time.Duration, rounds, producers int, sizes []int) error {
@@ -90,12 +101,12 @@ func run(base string, d time.Duration, rounds, producers int, sizes []int) error
 	// pair runs the queue case and its baseline alternately, rounds times,
 	// so that a noisy neighbour on the disk hits both alike, and returns
 	// the medians.
-	pair := func(dur fileq.Durability, size, producers, fixedBatch int) (q, raw, batch float64, rawBatch int, err error) {
-		var qs, rs, bs []float64
+	pair := func(dur fileq.Durability, size, producers, fixedBatch int) (q, raw, ratio, batch float64, rawBatch int, err error) {
+		var qs, rs, bs, ratios []float64
 		for range rounds {
 			r, b, err := queueCase(next(), dur, size, producers, d)
 			if err != nil {
-				return 0, 0, 0, 0, err
+				return 0, 0, 0, 0, 0, err
 			}
 			rb := fixedBatch
 			if rb < 0 {
@@ -103,41 +114,41 @@ func run(base string, d time.Duration, rounds, producers int, sizes []int) error
 			}
 			raw, err := rawCase(next(), size, rb, d)
 			if err != nil {
-				return 0, 0, 0, 0, err
+				return 0, 0, 0, 0, 0, err
 			}
-			qs, rs, bs = append(qs, r), append(rs, raw), append(bs, b)
+			qs, rs, bs, ratios = append(qs, r), append(rs, raw), append(bs, b), append(ratios, r/raw)
 			rawBatch = rb
 		}
 		mb := median(bs)
 		if fixedBatch < 0 {
 			rawBatch = max(1, int(mb+0.5))
 		}
-		return median(qs), median(rs), mb, rawBatch, nil
+		return median(qs), median(rs), median(ratios), mb, rawBatch, nil
 	}
 
 	var rows []row
-	var groupKB, rawKB float64
+	var groupKB, rawKB, ratioKB float64
 	for _, size := range sizes {
-		q, raw, _, _, err := pair(fileq.SyncEvery, size, 1, 1)
+		q, raw, ratio, _, _, err := pair(fileq.SyncEvery, size, 1, 1)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, row{"every", size, 1, 1, q, "raw write+fdatasync/1", raw})
+		rows = append(rows, row{"every", size, 1, 1, q, "raw write+fdatasync/1", raw, ratio})
 
-		q, raw, batch, rb, err := pair(fileq.SyncGroup, size, producers, -1)
+		q, raw, ratio, batch, rb, err := pair(fileq.SyncGroup, size, producers, -1)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, row{"group", size, producers, batch, q, fmt.Sprintf("raw write+fdatasync/%d", rb), raw})
+		rows = append(rows, row{"group", size, producers, batch, q, fmt.Sprintf("raw write+fdatasync/%d", rb), raw, ratio})
 		if size == 1024 {
-			groupKB, rawKB = q, raw
+			groupKB, rawKB, ratioKB = q, raw, ratio
 		}
 
-		q, raw, _, _, err = pair(fileq.SyncNone, size, 1, 0)
+		q, raw, ratio, _, _, err = pair(fileq.SyncNone, size, 1, 0)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, row{"none", size, 1, 0, q, "raw write, no sync", raw})
+		rows = append(rows, row{"none", size, 1, 0, q, "raw write, no sync", raw, ratio})
 
 		var refs []float64
 		for range rounds {
@@ -147,7 +158,7 @@ func run(base string, d time.Duration, rounds, producers int, sizes []int) error
 			}
 			refs = append(refs, r)
 		}
-		rows = append(rows, row{"(reference)", size, 1, 100, 0, "raw write+fdatasync/100", median(refs)})
+		rows = append(rows, row{"(reference)", size, 1, 100, 0, "raw write+fdatasync/100", median(refs), 0})
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\tsize\tproducers\trec/sync\trecords/s\tbaseline\tbaseline records/s\tratio\t")
@@ -158,13 +169,13 @@ func run(base string, d time.Duration, rounds, producers int, sizes []int) error
 		}
 		if r.rate > 0 {
 			rate = fmt.Sprintf("%.0f", r.rate)
-			ratio = fmt.Sprintf("%.2f", r.rate/r.baseRate)
+			ratio = fmt.Sprintf("%.2f", r.ratio)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%.0f\t%s\t\n", r.name, r.size, r.producers, batch, rate, r.base, r.baseRate, ratio)
 	}
 	tw.Flush()
 	if groupKB > 0 {
-		fmt.Printf("fileq: group=%.0f raw=%.0f group/raw=%.2f\n", groupKB, rawKB, groupKB/rawKB)
+		fmt.Printf("fileq: group=%.0f raw=%.0f group/raw=%.2f\n", groupKB, rawKB, ratioKB)
 	}
 	return nil
 }
@@ -181,7 +192,7 @@ func median(v []float64) float64 {
 // queueCase runs producers Putting size-byte records and one consumer for
 // d, and returns acknowledged records/s and the mean records per sync.
 func queueCase(dir string, dur fileq.Durability, size, producers int, d time.Duration) (float64, float64, error) {
-	opts := fileq.Options{Name: "BENCH", RecordSize: size, Durability: dur}
+	opts := fileq.Options{Name: "BENCH", RecordSize: size, Durability: dur, GroupInterval: groupInterval}
 	p, err := fileq.Open(dir, opts, zap.NewNop())
 	if err != nil {
 		return 0, 0, err
@@ -217,6 +228,9 @@ func queueCase(dir string, dur fileq.Durability, size, producers int, d time.Dur
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if !withConsumer {
+			return
+		}
 		var last uint64
 		pending := 0
 		lastCommit := time.Now()
@@ -262,7 +276,7 @@ func queueCase(dir string, dur fileq.Durability, size, producers int, d time.Dur
 	if s := p.Syncs(); s > 0 {
 		batch = float64(n) / float64(s)
 	}
-	if consumed != n {
+	if withConsumer && consumed != n {
 		fmt.Fprintf(os.Stderr, "fqbench: %s %dB: consumer took %d of %d records in the time\n", dur, size, consumed, n)
 	}
 	return float64(n) / el.Seconds(), batch, nil
