@@ -1,0 +1,47 @@
+package dist
+
+import (
+	"fmt"
+
+	"github.com/m1gw/m1/gw/daemon"
+	"github.com/m1gw/m1/gw/dupindex"
+	"github.com/m1gw/m1/gw/queues"
+	"github.com/m1gw/m1/queue"
+)
+
+// FromEnv builds the production dist for daemon.Main: queues through
+// gw/queues, sender states from the process table, the shared duplicate
+// index of the listener.
+func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
+	cfg := env.Config.Get()
+	log := env.Log.Logger
+	tab, err := queues.ProcTab(cfg, true, log)
+	if err != nil {
+		return nil, fmt.Errorf("dist: process table: %w", err)
+	}
+	idx, err := dupindex.Open(dupindex.Options{Path: cfg.Listener.DupIndex, Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
+	if err != nil {
+		_ = tab.Close()
+		return nil, fmt.Errorf("dist: duplicate index: %w", err)
+	}
+	d, err := New(Options{
+		Config: cfg,
+		Log:    log,
+		Open: func(name string, consumer bool) (queue.Queue, error) {
+			if consumer {
+				return queues.OpenConsumer(cfg, name, log)
+			}
+			return queues.Open(cfg, name, log)
+		},
+		Health: TableHealth{T: tab},
+		Dup:    idx,
+		Table:  tab,
+	})
+	if err != nil {
+		_ = idx.Close()
+		_ = tab.Close()
+		return nil, err
+	}
+	d.closers = append(d.closers, idx.Close, tab.Close)
+	return d, nil
+}
