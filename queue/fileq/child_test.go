@@ -26,6 +26,7 @@ import (
 //	          or FILEQ_COUNT records each.
 //	consumer  TakeBatch/Commit until empty, printing "T pos producer n redelivered"
 //	          for each record taken and "C pos" once Commit returned.
+//	holdconsumer  open as consumer, print "ready", and wait to be killed.
 //	diskfull  with RLIMIT_FSIZE = FILEQ_FSIZE and SIGXFSZ ignored, Put until
 //	          the disk is full, printing "A n" per acknowledged record and then
 //	          "FULL <error>".
@@ -92,6 +93,14 @@ func runChild(role string) int {
 			}
 			out.WriteString(fmt.Sprintf("C %d\n", last))
 		}
+	case "holdconsumer":
+		opts.Consumer = true
+		if _, err := Open(dir, opts, zap.NewNop()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		out.WriteString("ready\n")
+		select {}
 	case "diskfull":
 		signal.Ignore(syscall.SIGXFSZ)
 		lim := uint64(envInt("FILEQ_FSIZE", 1<<20))

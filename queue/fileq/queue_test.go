@@ -314,3 +314,38 @@ func TestTornTailCutByProducer(t *testing.T) {
 		t.Fatalf("Stat = %+v", st)
 	}
 }
+
+// TestConsumerLockAcrossProcesses: a consumer in another process keeps this
+// one out; once it is killed, the kernel releases its lock.
+func TestConsumerLockAcrossProcesses(t *testing.T) {
+	dir := t.TempDir()
+	c := startChild(t, "holdconsumer", "FILEQ_DIR="+dir)
+	deadline := time.Now().Add(10 * time.Second)
+	for c.nlines() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := Open(dir, Options{RecordSize: 10, Consumer: true}, nil); !errors.Is(err, queue.ErrConsumerBusy) {
+		t.Fatalf("Open while another process consumes = %v", err)
+	}
+	p := openT(t, dir, Options{})
+	defer p.Close()
+	if st, _ := p.Stat(); st.ConsumerPID != c.cmd.Process.Pid || !st.ConsumerAlive {
+		t.Fatalf("Stat = %+v, child %d", st, c.cmd.Process.Pid)
+	}
+	c.kill()
+	if st, _ := p.Stat(); st.ConsumerPID != c.cmd.Process.Pid || st.ConsumerAlive {
+		t.Fatalf("Stat after the consumer died = %+v", st)
+	}
+	q := openT(t, dir, Options{Consumer: true})
+	q.Close()
+}
+
+func TestRemovedDirWhileTaking(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "q")
+	q := openT(t, dir, Options{Consumer: true})
+	defer q.Close()
+	os.RemoveAll(dir)
+	if _, err := q.Take(50 * time.Millisecond); !errors.Is(err, queue.ErrRemoved) {
+		t.Fatalf("Take from a removed directory = %v", err)
+	}
+}
