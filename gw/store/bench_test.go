@@ -21,11 +21,12 @@ import (
 // reports claimed rows/s beside the rows/s of the InsertT41 that filled
 // them.
 
-func benchDSNs(b *testing.B) map[string]string {
-	return map[string]string{
-		"sqlite":   "sqlite:" + filepath.Join(b.TempDir(), "m1.db"),
-		"postgres": pgSchemaDSN(b),
+// benchDSN returns a fresh database of kind db ("sqlite" or "postgres").
+func benchDSN(b *testing.B, db string) string {
+	if db == "sqlite" {
+		return "sqlite:" + filepath.Join(b.TempDir(), "m1.db")
 	}
+	return pgSchemaDSN(b)
 }
 
 // streamEvent returns event p of an endless stream of message lifecycles.
@@ -58,7 +59,7 @@ func BenchmarkApplyEvents(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		for _, batch := range []int{1, 100, 1000} {
 			b.Run(fmt.Sprintf("%s/batch=%d", db, batch), func(b *testing.B) {
-				s := openTest(b, benchDSNs(b)[db])
+				s := openTest(b, benchDSN(b, db))
 				evs := make([]Event, batch)
 				p := 0
 				b.ResetTimer()
@@ -93,7 +94,7 @@ func BenchmarkBaselineInsert(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		for _, batch := range []int{1, 100, 1000} {
 			b.Run(fmt.Sprintf("%s/batch=%d", db, batch), func(b *testing.B) {
-				s := openTest(b, benchDSNs(b)[db])
+				s := openTest(b, benchDSN(b, db))
 				rows := make([]*LogRow, batch)
 				n := 0
 				b.ResetTimer()
@@ -140,7 +141,7 @@ func BenchmarkClaimDrain(b *testing.B) {
 			var claimed int
 			var claimTime, insTime time.Duration
 			for i := 0; i < b.N; i++ {
-				s := openTest(b, benchDSNs(b)[db])
+				s := openTest(b, benchDSN(b, db))
 				t0 := time.Now()
 				fillDue(b, s, rows)
 				insTime += time.Since(t0)

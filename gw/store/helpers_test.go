@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,7 +55,11 @@ func pgSchemaDSN(t testing.TB) string {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	return pgBaseDSN() + "&search_path=" + schema
+	sep := "?"
+	if strings.Contains(pgBaseDSN(), "?") {
+		sep = "&"
+	}
+	return pgBaseDSN() + sep + "search_path=" + schema
 }
 
 // openTest opens and migrates a store on dsn, closed at cleanup.
