@@ -1,0 +1,97 @@
+package lsnr
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/m1gw/m1/gw/config"
+	"github.com/m1gw/m1/gw/daemon"
+	"github.com/m1gw/m1/gw/dupindex"
+	"github.com/m1gw/m1/gw/queues"
+	"github.com/m1gw/m1/gw/store"
+	"github.com/m1gw/m1/queue"
+)
+
+// Process is eai_lsnr as cmd/eai_lsnr runs it: a Listener with the
+// configured queues, the duplicate index and the store opened for it, and
+// closed after it stopped (stop order steps 4-5 of gw/daemon).
+type Process struct {
+	*Listener
+	closers []func() error
+	log     *zap.Logger
+	once    sync.Once
+}
+
+// FromEnv builds the eai_lsnr daemon from its configuration:
+// DIST.R/S/B through gw/queues (with their spill/reject policies), RPT as
+// its consumer, the duplicate index at eai_lsnr.dup_index, and the store
+// for future RESERVE_TIMEs.
+func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
+	cfg := env.Config.Get()
+	log := env.Log.Logger
+	p := &Process{log: log}
+	fail := func(err error) (daemon.Daemon, error) {
+		p.closeAll()
+		return nil, err
+	}
+	lanes := map[byte]queue.Queue{}
+	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
+		q, err := queues.Open(cfg, name, log)
+		if err != nil {
+			return fail(fmt.Errorf("queue %s: %w", name, err))
+		}
+		p.closers = append(p.closers, q.Close)
+		lanes[jc] = q
+	}
+	rpt, err := queues.OpenConsumer(cfg, config.QueueRPT, log)
+	if err != nil {
+		return fail(fmt.Errorf("queue %s: %w", config.QueueRPT, err))
+	}
+	p.closers = append(p.closers, rpt.Close)
+	dup, err := dupindex.Open(dupindex.Options{Path: cfg.Path(cfg.Listener.DupIndex),
+		Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
+	if err != nil {
+		return fail(fmt.Errorf("duplicate index: %w", err))
+	}
+	p.closers = append(p.closers, dup.Close)
+	st, err := store.Open(store.Options{DSN: cfg.Database.DSN, Logger: log})
+	if err != nil {
+		return fail(fmt.Errorf("store: %w", err))
+	}
+	p.closers = append(p.closers, st.Close)
+	l, err := New(Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, Dup: dup, Future: st})
+	if err != nil {
+		return fail(err)
+	}
+	p.Listener = l
+	return p, nil
+}
+
+// Exit stops the listener, then closes what FromEnv opened.
+func (p *Process) Exit() {
+	p.Listener.Exit()
+	p.once.Do(p.closeAll)
+}
+
+// Main serves until Exit.
+func (p *Process) Main() error {
+	err := p.Listener.Main()
+	p.once.Do(p.closeAll)
+	return err
+}
+
+func (p *Process) closeAll() {
+	var errs []error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if err := p.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	p.closers = nil
+	if err := errors.Join(errs...); err != nil {
+		p.log.Error("closing queues, index and store", zap.Error(err))
+	}
+}
