@@ -47,7 +47,7 @@ func Options(cfg *config.Config, name string, consumer bool, log *zap.Logger) (s
 			RecordSize: q.RecordSize,
 		},
 		Dir:      q.FileDir,
-		File:     fileq.Options{Durability: dur},
+		File:     fileq.Options{Name: q.Name, RecordSize: q.RecordSize, Durability: dur},
 		Policy:   spill.Policy(q.Full),
 		Consumer: consumer,
 		Log:      log,

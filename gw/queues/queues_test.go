@@ -1,11 +1,6 @@
 package queues
 
 import (
-	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,34 +8,17 @@ import (
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/proctab"
+	"github.com/m1gw/m1/internal/testhome"
 	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue/shmq"
 	"github.com/m1gw/m1/queue/spill"
 )
 
-// testHome copies the shipped etc/ into a temporary home with keys of the
-// test's own (0x7b......), so that the test never meets a running suite.
+// testHome loads a home with keys of the test's own and removes its queues
+// when the test ends.
 func testHome(t *testing.T) *config.Config {
 	t.Helper()
-	home := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(home, "etc"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	prefix := fmt.Sprintf("0x7b%02x", rand.IntN(256))
-	for _, f := range []string{"m1.toml", "clients.toml", "routes.toml", "dedicated.conf", "callbacks.conf", "pnx.conf"} {
-		b, err := os.ReadFile(filepath.Join("..", "..", "etc", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := strings.ReplaceAll(string(b), `"0x4d31`, `"`+prefix)
-		if err := os.WriteFile(filepath.Join(home, "etc", f), []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg, err := config.Load(home)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testhome.Load(t, nil)
 	t.Cleanup(func() {
 		for _, n := range Names(cfg) {
 			if o, err := Options(cfg, n, false, nil); err == nil {

@@ -1,0 +1,61 @@
+// Package testhome makes M1 homes for tests: a temporary directory with a
+// copy of the shipped etc/ whose SysV keys are moved to a range of the
+// test's own (0x7b?? instead of 0x4d31), so that a test never meets a
+// running suite's queues, and whose objects are removed when the test ends.
+package testhome
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/m1gw/m1/gw/config"
+)
+
+// Files are the configuration files of a home.
+var Files = []string{"m1.toml", "clients.toml", "routes.toml", "dedicated.conf", "callbacks.conf", "pnx.conf"}
+
+// ShippedEtc is the repository's etc/ directory.
+func ShippedEtc() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "etc")
+}
+
+// New makes a home and returns its path. edit, when not nil, may change
+// each file's text (name, text) before it is written.
+func New(t testing.TB, edit func(name, text string) string) string {
+	t.Helper()
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "etc"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	prefix := fmt.Sprintf("0x7b%02x", rand.IntN(256))
+	for _, f := range Files {
+		b, err := os.ReadFile(filepath.Join(ShippedEtc(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ReplaceAll(string(b), `"0x4d31`, `"`+prefix)
+		if edit != nil {
+			s = edit(f, s)
+		}
+		if err := os.WriteFile(filepath.Join(home, "etc", f), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home
+}
+
+// Load makes a home and loads its configuration.
+func Load(t testing.TB, edit func(name, text string) string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(New(t, edit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
