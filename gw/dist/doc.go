@@ -53,11 +53,11 @@
 //
 // Records are handled in batches, each one transaction:
 //
-//	1. PutBatch on DBX: the Final and Accept events of the batch
-//	2. write the journal: per sender queue, its tail before the put and the
-//	   GW_IDs about to be put
-//	3. PutBatch on each SND.<sender>
-//	4. Commit the lane up to the batch's last record
+//  1. PutBatch on DBX: the Final and Accept events of the batch
+//  2. write the journal: per sender queue, its tail before the put and the
+//     GW_IDs about to be put
+//  3. PutBatch on each SND.<sender>
+//  4. Commit the lane up to the batch's last record
 //
 // A dist killed anywhere leaves the batch's lane records uncommitted, and
 // they are delivered again. Killed before 1 ends: nothing happened. Between
