@@ -1,0 +1,120 @@
+package dist
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/m1gw/m1/gw/config"
+	"github.com/m1gw/m1/gw/msg"
+	"github.com/m1gw/m1/ipc"
+	"github.com/m1gw/m1/queue"
+)
+
+const crashEnv = "M1_DIST_CRASH_CHILD"
+
+type crashSpec struct {
+	Keys    map[string]ipc.Key
+	Caps    map[string]int
+	Journal string
+}
+
+func crashConfig(t testing.TB) *config.Config {
+	c := testConfig(t, []config.Route{route("", "KT1=1, KT2=1")}, "KT1", "KT2")
+	c.Dist.Batch = 7 // many transactions per run: many places to be killed
+	return c
+}
+
+// TestMain runs the crash child when the environment asks for it.
+func TestMain(m *testing.M) {
+	if s := os.Getenv(crashEnv); s != "" {
+		var spec crashSpec
+		if err := json.Unmarshal([]byte(s), &spec); err != nil {
+			panic(err)
+		}
+		r := &rig{keys: spec.Keys, caps: spec.Caps}
+		d, err := New(Options{Config: crashConfig(nopTB{}), Log: zap.NewNop(),
+			Open: func(n string, _ bool) (queue.Queue, error) { return r.open(n) }, JournalPath: spec.Journal})
+		if err != nil {
+			panic(err)
+		}
+		_ = d.Main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// nopTB lets the child build the test configuration.
+type nopTB struct{ testing.TB }
+
+func (nopTB) Fatal(args ...any) { panic(args) }
+
+// TestCrashExactlyOnce kills a real dist process with SIGKILL at random
+// points, many rounds, and checks that every record reaches exactly one
+// sender queue (the journal's promise: no duplicates at all), and that DBX
+// has an Accept for each.
+func TestCrashExactlyOnce(t *testing.T) {
+	cfg := crashConfig(t)
+	r := newRig(t, cfg, 20000)
+	const n = 4000
+	var recs [][]byte
+	ids := map[string]bool{}
+	for range n {
+		b := r.message(nil)
+		m, _ := msg.DecodeMessage(b)
+		ids[m.GWID] = true
+		recs = append(recs, b)
+	}
+	r.put("DIST.S", recs...)
+	spec, _ := json.Marshal(crashSpec{Keys: r.keys, Caps: r.caps, Journal: r.dir + "/dist.journal"})
+	lane := r.q("DIST.S")
+	rounds := 0
+	for lane.Len() > 0 && rounds < 300 {
+		rounds++
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashEnv+"="+string(spec))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rand.IntN(12000)) * time.Microsecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+	}
+	if lane.Len() > 0 {
+		t.Fatalf("after %d rounds %d records left", rounds, lane.Len())
+	}
+	seen := map[string]int{}
+	for _, q := range []string{"SND.KT1", "SND.KT2"} {
+		for _, m := range drainMsgs(t, r.q(q), n, 2*time.Second) {
+			seen[m.GWID]++
+		}
+	}
+	accepted := map[string]bool{}
+	for _, e := range drainEvents(t, r.q("DBX"), 1<<30, 3*time.Second) {
+		if e.Kind == msg.KindAccept {
+			accepted[e.GWID] = true
+		}
+	}
+	dups := 0
+	for id := range ids {
+		switch c := seen[id]; {
+		case c == 0:
+			t.Errorf("%s reached no sender queue", id)
+		case c > 1:
+			dups++
+		}
+		if !accepted[id] {
+			t.Errorf("%s has no Accept", id)
+		}
+	}
+	if dups > 0 || len(seen) != n {
+		t.Fatalf("%d records on two sender queues, %d distinct of %d", dups, len(seen), n)
+	}
+	t.Logf("%d kill rounds, %d records, each on exactly one sender queue", rounds, n)
+}
