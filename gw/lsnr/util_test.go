@@ -1,0 +1,8 @@
+package lsnr
+
+import (
+	"errors"
+	"net"
+)
+
+func asNetErr(err error, ne *net.Error) bool { return errors.As(err, ne) }
