@@ -131,3 +131,26 @@ func TestBadDSN(t *testing.T) {
 		t.Errorf("redact: %s", got)
 	}
 }
+
+// TestSQLiteSettings: every connection runs in WAL mode with synchronous
+// FULL (2) and the busy timeout set.
+func TestSQLiteSettings(t *testing.T) {
+	s := openTest(t, "sqlite:"+filepath.Join(t.TempDir(), "sub", "m1.db"), func(o *Options) { o.BusyTimeout = 1234 * time.Millisecond })
+	for q, want := range map[string]string{"PRAGMA journal_mode": "wal", "PRAGMA synchronous": "2", "PRAGMA busy_timeout": "1234"} {
+		r, err := s.b.query(bg, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v string
+		if !r.Next() {
+			t.Fatalf("%s: no row", q)
+		}
+		if err := r.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		if v != want {
+			t.Errorf("%s = %s, want %s", q, v, want)
+		}
+	}
+}

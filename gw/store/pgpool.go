@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,6 +26,11 @@ func newPGBackend(dsn string, maxConns int) (*pgBackend, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		// A server behind a dead route would otherwise hold a caller for
+		// the kernel's TCP timeout (minutes) before it can back off.
+		cfg.ConnectTimeout = 10 * time.Second
 	}
 	return &pgBackend{cfg: cfg, sem: make(chan struct{}, maxConns)}, nil
 }
