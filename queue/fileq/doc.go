@@ -78,8 +78,13 @@
 //   - SyncGroup (default): records are written under the lock and an
 //     fdatasync covers them before Put returns. Puts of one process that
 //     arrive while a sync runs share the next sync (group commit), up to
-//     GroupRecords per sync; the committer waits at most GroupInterval, and
-//     only for Puts already under way, so a lone producer pays one sync.
+//     GroupRecords per sync. Before a sync the committer waits for Puts
+//     already under way and for as many requests as the previous sync
+//     covered (their producers were just answered and are coming back), at
+//     most GroupInterval and at most as long as the previous sync took; a
+//     lone producer never waits. Group commit groups the Puts of one
+//     process: producers in different processes each sync their own
+//     batches, one after another under the append lock.
 //   - SyncEvery: one write and one fdatasync per record.
 //   - SyncNone: no sync. The record is in the page cache when Put returns:
 //     safe against a process crash, not against a machine crash.

@@ -61,8 +61,9 @@ type Options struct {
 	SegmentSize int64
 	// Durability: SyncGroup (default), SyncEvery or SyncNone.
 	Durability Durability
-	// GroupInterval bounds how long the group committer lingers for Puts
-	// already under way in this process before it syncs. Default 2ms.
+	// GroupInterval bounds how long the group committer waits for more
+	// Puts of this process before it syncs a batch (never longer than the
+	// previous sync took). Default 2ms.
 	GroupInterval time.Duration
 	// GroupRecords is the most records one group sync covers. Default 256.
 	GroupRecords int
