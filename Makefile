@@ -1,20 +1,34 @@
 # M1 build, test and benchmark targets. Every target works from a fresh
-# checkout; binaries go to bin/.
-GO       ?= go
-BIN      := bin
-CMDS     := $(notdir $(wildcard cmd/*))
-TOOLS    := $(notdir $(wildcard tools/*))
-# Packages whose code runs goroutines across shared state: tested with -race.
-RACE_PKGS ?= ./ipc/... ./queue/...
+# checkout; binaries go to bin/. `make help` lists them.
+GO        ?= go
+BIN       := bin
+CMDS      := $(notdir $(wildcard cmd/*))
+TOOLS     := $(notdir $(wildcard tools/*))
+# Packages whose code runs goroutines across shared state: tested again
+# with the race detector.
+RACE_PKGS ?= ./ipc/... ./queue/... ./gw/proctab/... ./gw/queues/... ./gw/dupindex/... \
+             ./gw/logging/... ./gw/daemon/... ./gw/client/... ./gw/msg/...
 
-.PHONY: all build test test-short lint vet fmt-check demo bench bench-queue clean
+.PHONY: all help build test test-race lint vet fmt-check demo bench bench-queue bench-fileq \
+        chaos-queue fuzz-short clean
 
 all: build
+
+help:
+	@echo "make demo         the whole suite on SQLite with simulated carriers"
+	@echo "make test         vet, gofmt check, tests, race tests (what CI runs)"
+	@echo "make build        every binary into bin/"
+	@echo "make bench-queue  shared-memory queue vs msgq and a socket pair, two processes"
+	@echo "make bench-fileq  file queue durability options vs raw append+fdatasync"
+	@echo "make chaos-queue  the queue crash tests with many more SIGKILL rounds"
+	@echo "make fuzz-short   every fuzzer for a short while"
 
 build:
 	@mkdir -p $(BIN)
 	@for d in $(CMDS); do $(GO) build -o $(BIN)/$$d ./cmd/$$d || exit 1; done
-	@for d in $(TOOLS); do if ls tools/$$d/*.go >/dev/null 2>&1 && grep -q '^package main' tools/$$d/*.go; then $(GO) build -o $(BIN)/$$d ./tools/$$d || exit 1; fi; done
+	@for d in $(TOOLS); do \
+	  if grep -qs '^package main' tools/$$d/*.go; then $(GO) build -o $(BIN)/$$d ./tools/$$d || exit 1; fi; \
+	done
 
 lint: vet fmt-check
 
@@ -22,16 +36,35 @@ vet:
 	$(GO) vet ./...
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files -o --exclude-standard '*.go' 2>/dev/null)); \
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 # The test command of the README and of .ci/run.
 test: lint
 	$(GO) test -count=1 ./...
+	$(MAKE) test-race
+
+test-race:
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
 bench-queue: build
 	$(BIN)/qbench
+
+bench-fileq: build
+	$(BIN)/fqbench
+
+chaos-queue:
+	SHMQ_CRASH_ROUNDS=1000 $(GO) test -count=1 -run 'TestCrash' -v ./queue/shmq/
+	DUPINDEX_CRASH_ROUNDS=300 $(GO) test -count=1 -run 'TestCrash' ./gw/dupindex/
+
+# Every fuzz target of the tree, FUZZTIME each (go test runs one at a time).
+FUZZTIME ?= 15s
+fuzz-short:
+	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r pkg; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | sed 's/^func //'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 clean:
 	rm -rf $(BIN)
