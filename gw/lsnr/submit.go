@@ -243,6 +243,9 @@ func (c *conn) multiSubmit(h telegram.Header, body []byte) bool {
 		m.resp.Results[i] = telegram.MultiResult{MsgKey: s.Dests[i].MsgKey, Result: telegram.OK}
 	}
 	shared := s.Validate(set.lim)
+	if shared == telegram.OK && !set.cfg.Callbacks.Allowed(c.client, s.Callback) {
+		shared = telegram.ErrCallback
+	}
 	if shared != telegram.OK {
 		for i := range m.resp.Results {
 			m.resp.Results[i].Result = shared
