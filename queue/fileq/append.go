@@ -140,10 +140,26 @@ func (a *appender) follow(off int64, next uint64) error {
 			}
 			return a.reload()
 		case scanSeal:
-			if err := a.q.createSegment(r.sealPos); err != nil {
-				return err
+			// The consumer deletes committed segments without the append
+			// lock, so a missing next segment is either deleted (a later
+			// one is the tail: find it) or never created (this producer's
+			// predecessor died between sealing and creating: create it).
+			if _, err := os.Stat(a.segPath(r.sealPos)); errors.Is(err, fs.ErrNotExist) {
+				segs, err := listSegments(a.q.dir)
+				if err != nil {
+					return fmt.Errorf("fileq: list %s: %w", a.q.dir, err)
+				}
+				if len(segs) == 0 || segs[len(segs)-1] != a.first {
+					return a.reload()
+				}
+				if err := a.q.createSegment(r.sealPos); err != nil {
+					return err
+				}
 			}
 			ok, err := a.open(r.sealPos)
+			if errors.Is(err, fs.ErrNotExist) {
+				return a.reload()
+			}
 			if err != nil {
 				return err
 			}

@@ -349,3 +349,34 @@ func TestRemovedDirWhileTaking(t *testing.T) {
 		t.Fatalf("Take from a removed directory = %v", err)
 	}
 }
+
+// TestIdleProducerAfterDeletion: a producer that stayed idle while others
+// filled, sealed and the consumer deleted segments appends at the real tail.
+func TestIdleProducerAfterDeletion(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{SegmentSize: 512, Durability: SyncNone}
+	idle := openT(t, dir, o)
+	defer idle.Close()
+	busy := openT(t, dir, o)
+	defer busy.Close()
+	o.Consumer = true
+	c := openT(t, dir, o)
+	defer c.Close()
+	idle.Put(rec(1, 0, 100), 0)
+	for i := range 30 {
+		busy.Put(rec(2, uint64(i), 100), 0)
+		if i == 10 {
+			drain(t, c)
+		}
+	}
+	if err := idle.Put(rec(1, 1, 100), 0); err != nil {
+		t.Fatal(err)
+	}
+	got := drain(t, c)
+	if len(got) != 20 {
+		t.Fatalf("got %d records, want 20", len(got))
+	}
+	if p, n := parseRec(t, got[19].Data); p != 1 || n != 1 || got[19].Pos != 31 {
+		t.Fatalf("last record %d/%d at %d", p, n, got[19].Pos)
+	}
+}
