@@ -215,6 +215,13 @@ func (a *appender) append(recs [][]byte) (int, error) {
 		}
 		if len(a.buf) == 0 {
 			if err := a.rotate(now); err != nil {
+				// What was written before stays; sync it so it counts.
+				if d == SyncNone {
+					return stored, err
+				}
+				if stored > synced && a.sync() == nil {
+					synced = stored
+				}
 				return synced, err
 			}
 			continue
