@@ -33,6 +33,10 @@ func crashConfig(t testing.TB) *config.Config {
 
 // TestMain runs the crash child when the environment asks for it.
 func TestMain(m *testing.M) {
+	if s := os.Getenv(senderEnv); s != "" {
+		senderChild(s)
+		os.Exit(0)
+	}
 	if s := os.Getenv(crashEnv); s != "" {
 		var spec crashSpec
 		if err := json.Unmarshal([]byte(s), &spec); err != nil {

@@ -162,7 +162,7 @@ func TestChecksAndMalformed(t *testing.T) {
 	badCB := r.message(func(m *msg.Message) { m.Callback = "0299999999" })
 	badDest := r.message(func(m *msg.Message) { m.Dest = "12345" })
 	preset := r.message(func(m *msg.Message) { m.Result = 1204 })
-	short := r.message(nil)[:100]  // GW_ID readable: 9999
+	short := r.message(nil)[:100]   // GW_ID readable: 9999
 	garbage := []byte("xx garbage") // no GW_ID: dropped
 	badField := r.message(nil)
 	copy(badField[offReroutes.Off:], "ab")
