@@ -63,7 +63,7 @@ func TestPipelining(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := g; i < n; i += 64 {
-				s := sms(fmt.Sprintf("P%06d-%s", i, newKeyLocked()))
+				s := sms(newKeyLocked())
 				code, resp, err := c.Submit(context.Background(), s)
 				if err != nil || code != telegram.OK || resp.MsgKey != s.MsgKey {
 					errs <- fmt.Errorf("%d: %v %v %+v", i, code, err, resp)
@@ -93,7 +93,7 @@ var keyMu sync.Mutex
 func newKeyLocked() string {
 	keyMu.Lock()
 	defer keyMu.Unlock()
-	return newKey()[:12]
+	return newKey()
 }
 
 // TestPipelineLimit: a client that sends 100 SUBMITs at once, beyond the
