@@ -1,0 +1,101 @@
+package sch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/m1gw/m1/gw/config"
+	"github.com/m1gw/m1/gw/daemon"
+	"github.com/m1gw/m1/gw/queues"
+	"github.com/m1gw/m1/gw/store"
+	"github.com/m1gw/m1/queue"
+)
+
+// NodeEnv names the environment variable that sets the GW_ID node number of
+// a sch (two sch on two hosts need different ones); default 2.
+const NodeEnv = "M1_NODE"
+
+// Process is sch as cmd/sch runs it: a Sch with the lanes, the store and
+// the process table opened for it and closed after it stopped.
+type Process struct {
+	*Sch
+	closers []func() error
+	log     *zap.Logger
+	once    sync.Once
+}
+
+// FromEnv builds the sch daemon from its configuration: DIST.R/S/B through
+// gw/queues, the store of [database], the process table.
+func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
+	cfg := env.Config.Get()
+	log := env.Log.Logger
+	p := &Process{log: log}
+	fail := func(err error) (daemon.Daemon, error) {
+		p.closeAll()
+		return nil, err
+	}
+	node := 0
+	if v := os.Getenv(NodeEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 99 {
+			return fail(fmt.Errorf("sch: %s=%q: want a node number 0..99", NodeEnv, v))
+		}
+		node = n
+	}
+	lanes := map[byte]queue.Queue{}
+	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
+		q, err := queues.Open(cfg, name, log)
+		if err != nil {
+			return fail(fmt.Errorf("queue %s: %w", name, err))
+		}
+		p.closers = append(p.closers, q.Close)
+		lanes[jc] = q
+	}
+	tab, err := queues.ProcTab(cfg, true, log)
+	if err != nil {
+		return fail(fmt.Errorf("process table: %w", err))
+	}
+	p.closers = append(p.closers, tab.Close)
+	st, err := store.Open(store.Options{DSN: cfg.Database.DSN, Logger: log})
+	if err != nil {
+		return fail(fmt.Errorf("store: %w", err))
+	}
+	p.closers = append(p.closers, st.Close)
+	s, err := New(Options{Config: cfg, Log: log, Store: st, Lanes: lanes, Table: tab, Node: node})
+	if err != nil {
+		return fail(err)
+	}
+	p.Sch = s
+	return p, nil
+}
+
+// Exit stops sch, then closes what FromEnv opened.
+func (p *Process) Exit() {
+	p.Sch.Exit()
+	p.once.Do(p.closeAll)
+}
+
+// Main polls until Exit.
+func (p *Process) Main() error {
+	err := p.Sch.Main()
+	p.once.Do(p.closeAll)
+	return err
+}
+
+func (p *Process) closeAll() {
+	var errs []error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if err := p.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	p.closers = nil
+	if err := errors.Join(errs...); err != nil {
+		p.log.Error("closing queues, process table and store", zap.Error(err))
+	}
+}
