@@ -319,3 +319,32 @@ func TestPNX(t *testing.T) {
 		}
 	})
 }
+
+func TestSummary(t *testing.T) {
+	eachDB(t, func(t *testing.T, dsn string) {
+		s := openTest(t, dsn)
+		m1 := testMessage("00000000000000000001", SourceListener)
+		m1.Sender = "KT1"
+		m2 := testMessage("00000000000000000002", SourceListener)
+		m2.Sender = "KT1"
+		evs := []Event{
+			{Kind: EventAccept, Message: m1},
+			{Kind: EventReport, Message: Message{GWID: m1.GWID}, ResultCode: "0000"},
+			{Kind: EventAccept, Message: m2},
+		}
+		if _, err := s.ApplyEvents(bg, evs); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.Summary(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, r := range rows {
+			got[string([]byte{r.Source, r.Status})+"/"+r.ResultCode+"/"+r.Sender] += r.Count
+		}
+		if got["L4/0000/KT1"] != 1 || got["L3//KT1"] != 1 {
+			t.Fatalf("summary = %v", got)
+		}
+	})
+}
