@@ -235,6 +235,17 @@ func (d *Dist) Main() error {
 		d.slot = s
 		s.SetState(proctab.Running)
 		defer s.Release()
+		// Stamped by its own goroutine: a dist waiting on a full DBX is
+		// slow, not dead.
+		every := d.cfg.ProcTab.Heartbeat.D()
+		if every <= 0 {
+			every = time.Second
+		}
+		hbStop := make(chan struct{})
+		var hb sync.WaitGroup
+		hb.Add(1)
+		go func() { defer hb.Done(); s.HeartbeatLoop(hbStop, every) }()
+		defer func() { close(hbStop); hb.Wait() }()
 	}
 	if err := d.recover(); err != nil {
 		return err

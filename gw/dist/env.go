@@ -19,7 +19,7 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dist: process table: %w", err)
 	}
-	idx, err := dupindex.Open(dupindex.Options{Path: cfg.Listener.DupIndex, Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
+	idx, err := dupindex.Open(dupindex.Options{Path: cfg.Path(cfg.Listener.DupIndex), Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
 	if err != nil {
 		_ = tab.Close()
 		return nil, fmt.Errorf("dist: duplicate index: %w", err)

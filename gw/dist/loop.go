@@ -37,9 +37,6 @@ func (d *Dist) runLoop() error {
 		if err != nil {
 			return err
 		}
-		if d.slot != nil {
-			d.slot.Heartbeat()
-		}
 		if served == 0 {
 			if err := d.idle(); err != nil {
 				if errors.Is(err, errStopping) {
