@@ -2,6 +2,8 @@ package dist
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/m1gw/m1/gw/daemon"
 	"github.com/m1gw/m1/gw/dupindex"
@@ -18,6 +20,13 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	tab, err := queues.ProcTab(cfg, true, log)
 	if err != nil {
 		return nil, fmt.Errorf("dist: process table: %w", err)
+	}
+	// A fresh home has no var/ yet; the index and the journal live there.
+	for _, dir := range []string{filepath.Dir(cfg.Path(cfg.Listener.DupIndex)), cfg.Paths.Var} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			_ = tab.Close()
+			return nil, fmt.Errorf("dist: %w", err)
+		}
 	}
 	idx, err := dupindex.Open(dupindex.Options{Path: cfg.Path(cfg.Listener.DupIndex), Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
 	if err != nil {
