@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -28,6 +29,8 @@ type cli struct {
 	n        int
 	yes      bool
 	force    bool
+	all      bool
+	wait     time.Duration
 	cfg      *config.Config
 }
 
@@ -40,10 +43,14 @@ const usage = `usage: ipcq [--home DIR] COMMAND [ARGS]
   mv SRC DST [-n N]       move N records (default all) from SRC to DST
   purge NAME [--yes]      drop every record of the ring (asks unless --yes)
   rm NAME [--force]       remove the ring's segment and semaphores
+  rm --all [--yes]        remove every queue's ring and the process table
+                          (refused while an M1 process runs)
   create [NAME...]        create configured queues that are missing (default all)
   save NAME DIR           move the ring's records into a file queue in DIR
   load NAME DIR           move the records of a file queue in DIR into the queue
   ps                      the process table
+  processes               the suite's process names in start order
+  running NAME... [--wait D]  exit 0 when every NAME is alive and running (waits up to D)
 
 M1_HOME (or --home) locates etc/. Exit codes: 0 ok, 1 error, 2 usage.
 `
@@ -56,6 +63,8 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	fs.IntVarP(&c.n, "n", "n", 0, "number of records")
 	fs.BoolVarP(&c.yes, "yes", "y", false, "do not ask")
 	fs.BoolVar(&c.force, "force", false, "remove even with a live consumer")
+	fs.BoolVar(&c.all, "all", false, "rm: every configured queue and the process table")
+	fs.DurationVar(&c.wait, "wait", 0, "running: how long to wait")
 	fs.BoolP("help", "h", false, "help")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(errw, "ipcq: %v\n%s", err, usage)
@@ -90,9 +99,19 @@ func (c *cli) dispatch(cmd string, args []string) error {
 	}
 	var err error
 	switch cmd {
-	case "ls", "ps":
+	case "ls", "ps", "processes":
 		err = want(0)
-	case "stat", "peek", "dump", "purge", "rm":
+	case "running":
+		if len(args) == 0 {
+			err = fmt.Errorf("%w: running needs process names", errUsage)
+		}
+	case "rm":
+		if !c.all {
+			err = want(1)
+		} else {
+			err = want(0)
+		}
+	case "stat", "peek", "dump", "purge":
 		err = want(1)
 	case "mv", "save", "load":
 		err = want(2)
@@ -111,6 +130,10 @@ func (c *cli) dispatch(cmd string, args []string) error {
 		return c.ls()
 	case "ps":
 		return c.ps()
+	case "processes":
+		return c.processes()
+	case "running":
+		return c.running(args)
 	case "stat":
 		return c.stat(args[0])
 	case "peek":
@@ -126,6 +149,9 @@ func (c *cli) dispatch(cmd string, args []string) error {
 	case "purge":
 		return c.purge(args[0])
 	case "rm":
+		if c.all {
+			return c.rmAll()
+		}
 		return c.rm(args[0])
 	case "create":
 		return c.create(args)

@@ -144,6 +144,25 @@ func TestIpcq(t *testing.T) {
 	if out := e.mustOK("ps"); !strings.Contains(out, "sender.KT1") || !strings.Contains(out, "2/64") {
 		t.Fatalf("ps: %s", out)
 	}
+	e.mustOK("running", "sender.KT1")
+	if code, _, errs := e.ipcq("", "running", "sender.KT1", "dist", "--wait", "50ms"); code != 1 || !strings.Contains(errs, "dist (absent)") {
+		t.Fatalf("running with dist absent: %d %s", code, errs)
+	}
+	if code, _, errs := e.ipcq("", "rm", "--all", "--yes"); code != 1 || !strings.Contains(errs, "sender.KT1") {
+		t.Fatalf("rm --all with a live process: %d %s", code, errs)
+	}
+	s.Release()
+	if out := e.mustOK("rm", "--all", "--yes"); !strings.Contains(out, "removed DIST.R") || !strings.Contains(out, "process table") {
+		t.Fatalf("rm --all: %s", out)
+	}
+	for _, l := range strings.Split(e.mustOK("ls"), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && strings.HasPrefix(l, "DIST.R ") && f[2] != "-" {
+			t.Fatalf("DIST.R still has a segment after rm --all: %s", l)
+		}
+	}
+	if out := e.mustOK("processes"); !strings.HasPrefix(out, "dbx\nsender.KT1\n") || !strings.HasSuffix(out, "eai_lsnr\n") {
+		t.Fatalf("processes: %q", out)
+	}
 }
 
 func TestIpcqExitCodes(t *testing.T) {

@@ -9,10 +9,13 @@
 //	ipcq mv SRC DST [-n N]       move records (at least once if killed midway)
 //	ipcq purge NAME [--yes]      drop every record (asks unless --yes)
 //	ipcq rm NAME [--force]       remove the segment and semaphores
+//	ipcq rm --all [--yes]        remove every queue and the process table
 //	ipcq create [NAME...]        create the configured queues that are missing
 //	ipcq save NAME DIR           move the ring's records into a file queue in DIR
 //	ipcq load NAME DIR           move a saved file queue's records into the queue
 //	ipcq ps                      the process table
+//	ipcq processes               the suite's processes in start order
+//	ipcq running NAME... [--wait D]  exit 0 once every NAME is alive and running
 //
 // Exit codes: 0 ok, 1 error (the message names the queue and why), 2 usage.
 package main

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
@@ -201,4 +202,57 @@ func (c *cli) loadDir(name, dir string) error {
 	n, err := move(f, q, c.n)
 	fmt.Fprintf(c.out, "loaded %d records from %s into %s\n", n, dir, name)
 	return err
+}
+
+// rmAll removes every configured queue's ring and the process table, after
+// the suite has stopped: what a demo or a decommissioning leaves behind.
+// Records still in a ring are lost unless saved, so it asks unless --yes.
+func (c *cli) rmAll() error {
+	if tab, err := queues.ProcTab(c.cfg, false, nil); err == nil {
+		var live []string
+		for _, e := range tab.List() {
+			if e.Alive {
+				live = append(live, fmt.Sprintf("%s (pid %d)", e.Name, e.PID))
+			}
+		}
+		tab.Close()
+		if len(live) > 0 && !c.force {
+			return fmt.Errorf("M1 processes are running: %v; stop them first (m1stop)", live)
+		}
+	}
+	held := 0
+	for _, name := range queues.Names(c.cfg) {
+		if q, err := c.ring(name); err == nil {
+			held += q.Len()
+			q.Close()
+		}
+	}
+	if held > 0 && !c.confirm(fmt.Sprintf("the rings hold %d records that will be lost; remove everything?", held)) {
+		return errors.New("nothing removed")
+	}
+	var errs []error
+	for _, name := range queues.Names(c.cfg) {
+		o, err := queues.Options(c.cfg, name, false, nil)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok, _ := shmq.Exists(o.Shm.Key); !ok {
+			continue
+		}
+		if err := shmq.Remove(o.Shm.Key); err != nil {
+			errs = append(errs, fmt.Errorf("queue %s: %w", name, err))
+			continue
+		}
+		fmt.Fprintf(c.out, "removed %s (key %s)\n", name, o.Shm.Key)
+	}
+	key := ipc.Key(int32(c.cfg.ProcTab.Key.Value))
+	if ok, _ := shmq.Exists(key); ok {
+		if err := proctab.Remove(key); err != nil {
+			errs = append(errs, fmt.Errorf("process table: %w", err))
+		} else {
+			fmt.Fprintf(c.out, "removed the process table (key %s)\n", key)
+		}
+	}
+	return errors.Join(errs...)
 }
