@@ -22,7 +22,8 @@ type conn struct {
 	done chan struct{}
 	once sync.Once
 	seq  atomic.Uint32
-	acct *account // set by the read loop at login
+	open atomic.Int64 // submits read and not yet answered
+	acct *account     // set by the read loop at login
 }
 
 func newConn(sv *server, nc net.Conn) *conn {
@@ -174,6 +175,7 @@ func (c *conn) submit(p *carrier.PDU) bool {
 	sv, s := c.sv, c.sv.sim
 	s.c.received.Add(1)
 	s.refs.add(p.Ref)
+	s.c.noteOpen(c.open.Add(1))
 	if s.dropNow() {
 		s.c.drops.Add(1)
 		return false
@@ -198,9 +200,10 @@ func (c *conn) submit(p *carrier.PDU) bool {
 	}
 	b := c.encode(&resp)
 	if lat := s.cfg.AckLatency; lat > 0 {
-		time.AfterFunc(lat, func() { c.send(b) })
+		time.AfterFunc(lat, func() { c.open.Add(-1); c.send(b) })
 		return true
 	}
+	c.open.Add(-1)
 	c.send(b)
 	return true
 }

@@ -155,6 +155,7 @@ func (s *Sim) Reset() {
 		&c.reportsAcked, &c.logins, &c.loginsRefused, &c.drops, &c.byCode[0], &c.byCode[1], &c.byCode[2], &c.byCode[3]} {
 		u.Store(0)
 	}
+	c.maxOpen.Store(0)
 	s.refs.mu.Lock()
 	s.refs.seen = map[string]uint32{}
 	s.refs.dupSubmits, s.refs.dupMessages = 0, 0
@@ -174,7 +175,7 @@ func (s *Sim) Stats() Stats {
 	st := Stats{
 		Received: c.received.Load(), Accepted: c.accepted.Load(), Throttled: c.throttled.Load(),
 		ReportsSent: c.reportsSent.Load(), ReportsResent: c.reportsResent.Load(), ReportsAcked: c.reportsAcked.Load(),
-		Logins: c.logins.Load(), LoginsRefused: c.loginsRefused.Load(), Drops: c.drops.Load(),
+		MaxUnanswered: c.maxOpen.Load(), Logins: c.logins.Load(), LoginsRefused: c.loginsRefused.Load(), Drops: c.drops.Load(),
 		ReportsByCode: map[string]uint64{}, Servers: map[string]ServerStats{},
 	}
 	for i, code := range resultCodes {

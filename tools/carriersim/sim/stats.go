@@ -20,8 +20,9 @@ type Stats struct {
 	ReportsByCode  map[string]uint64      `json:"reports_by_code"` // PROTOCOL.md code → reports drawn
 	Logins         uint64                 `json:"logins"`
 	LoginsRefused  uint64                 `json:"logins_refused"`
-	Drops          uint64                 `json:"drops"` // links dropped on command or at random
-	Links          int                    `json:"links"` // connections logged in now
+	Drops          uint64                 `json:"drops"`          // links dropped on command or at random
+	Links          int                    `json:"links"`          // connections logged in now
+	MaxUnanswered  int64                  `json:"max_unanswered"` // most submits one connection had unanswered at once
 	Servers        map[string]ServerStats `json:"servers"`
 }
 
@@ -37,6 +38,17 @@ type counters struct {
 	reportsSent, reportsResent, reportsAcked atomic.Uint64
 	logins, loginsRefused, drops             atomic.Uint64
 	byCode                                   [4]atomic.Uint64 // 0000 3001 3002 3003
+	maxOpen                                  atomic.Int64
+}
+
+// noteOpen keeps the most submits one connection had unanswered.
+func (c *counters) noteOpen(n int64) {
+	for {
+		m := c.maxOpen.Load()
+		if n <= m || c.maxOpen.CompareAndSwap(m, n) {
+			return
+		}
+	}
 }
 
 // refs counts submits per reference.
