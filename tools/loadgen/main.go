@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"time"
 
 	flag "github.com/spf13/pflag"
@@ -49,8 +50,22 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines")
 	fs.BoolVar(&bench, "bench-lsnr", false, "measure a baseline echo server and an in-process eai_lsnr (ignores --addr, --id, --password)")
 	fs.IntVar(&laneCap, "lane-capacity", 4096, "--bench-lsnr: capacity of each DIST lane")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if len(class) != 1 || (class[0] != 'R' && class[0] != 'S' && class[0] != 'B') {
 		fmt.Fprintln(stderr, "loadgen: --class must be R, S or B")
