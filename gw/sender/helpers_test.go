@@ -58,7 +58,7 @@ type rig struct {
 func newRig(t *testing.T, n int, cfg sim.Config) *rig {
 	r := &rig{t: t, sndKey: testKey(t), dbxKey: testKey(t), acks: map[string][]msg.Event{}, reports: map[string][]msg.Event{}}
 	r.snd = openQueue(t, "SND.T", r.sndKey, max(n, 16), msg.MaxMessageSize, true)
-	r.dbx = openQueue(t, "DBX", r.dbxKey, max(4*n, 64), msg.MaxEventSize, true)
+	r.dbx = openQueue(t, "DBX", r.dbxKey, max(3*n, 64), msg.MaxEventSize, true)
 	if cfg.Servers == nil {
 		cfg.Servers = []sim.Server{{Name: "KT1", Addr: "127.0.0.1:0", Dialect: carrier.KT},
 			{Name: "SKT1", Addr: "127.0.0.1:0", Dialect: carrier.SKT}, {Name: "LG", Addr: "127.0.0.1:0", Dialect: carrier.LGRelay}}
@@ -123,6 +123,26 @@ func (r *rig) drain(reports bool, timeout time.Duration) {
 	r.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
+		r.pump()
+		missing := 0
+		for _, id := range r.gwids {
+			if len(r.acks[id]) == 0 || (reports && len(r.reports[id]) == 0) {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("after %v: %d of %d messages without their events; sim %+v", timeout, missing, len(r.gwids), r.sim.Stats())
+		}
+	}
+}
+
+// pump reads what DBX holds (waiting up to 50ms for the first event).
+func (r *rig) pump() {
+	r.t.Helper()
+	for {
 		recs, err := queue.GetBatch(r.dbx, 256, 50*time.Millisecond)
 		if err != nil && !errors.Is(err, queue.ErrEmpty) {
 			r.t.Fatal(err)
@@ -140,17 +160,8 @@ func (r *rig) drain(reports bool, timeout time.Duration) {
 				r.reports[e.GWID] = append(r.reports[e.GWID], e)
 			}
 		}
-		missing := 0
-		for _, id := range r.gwids {
-			if len(r.acks[id]) == 0 || (reports && len(r.reports[id]) == 0) {
-				missing++
-			}
-		}
-		if missing == 0 {
+		if len(recs) < 256 {
 			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("after %v: %d of %d messages without their events; sim %+v", timeout, missing, len(r.gwids), r.sim.Stats())
 		}
 	}
 }

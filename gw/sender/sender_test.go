@@ -225,7 +225,12 @@ func TestReportsAfterReconnect(t *testing.T) {
 	r.drain(false, 10*time.Second)
 	r.sim.Drop("")
 	r.drain(true, 20*time.Second)
-	if st := r.sim.Stats(); st.ReportsPending != 0 {
+	// The report responses follow the events' storing.
+	deadline := time.Now().Add(5 * time.Second)
+	for r.sim.Stats().ReportsPending != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := r.sim.Stats(); st.ReportsPending != 0 || st.ReportsAcked < 100 {
 		t.Fatalf("reports pending %+v", st)
 	}
 }
