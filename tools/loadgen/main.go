@@ -6,12 +6,16 @@
 //
 //	loadgen --addr 127.0.0.1:9001 --id DEMO01 --password demo01 -c 8 -n 100000
 //
-// --bench-lsnr measures instead, in one run on this machine: a baseline
-// (an echo server answering SUBMIT_RESP with no checks and no queue), then
-// an in-process eai_lsnr on real shared-memory queues drained by a sink,
-// both over TCP with the same load, and ends with the line
+// --baseline first measures an echo server in this process (no checks, no
+// queue) with the same load, and --line ends the output with
 //
 //	lsnr: accepted=<per s> p50=<ms> p99=<ms>
+//
+// (bench_procs.sh runs it against the real eai_lsnr process: make
+// bench-lsnr). --bench-lsnr measures instead, in one process: a baseline
+// (an echo server answering SUBMIT_RESP with no checks and no queue), then
+// an in-process eai_lsnr on real shared-memory queues drained by a sink,
+// both over TCP with the same load, ending with the same line.
 package main
 
 import (
@@ -21,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	flag "github.com/spf13/pflag"
@@ -50,6 +55,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines")
 	fs.BoolVar(&bench, "bench-lsnr", false, "measure a baseline echo server and an in-process eai_lsnr (ignores --addr, --id, --password)")
 	fs.IntVar(&laneCap, "lane-capacity", 4096, "--bench-lsnr: capacity of each DIST lane")
+	sinkHome := fs.String("sink", "", "drain the DIST lanes of this M1 home until interrupted (stand-in for dist)")
+	sinkRemove := fs.Bool("sink-remove", false, "with --sink: remove the home's DIST and RPT segments on exit")
+	baseline := fs.Bool("baseline", false, "first measure an in-process echo server (no checks, no queue) with the same load, for comparison")
+	line := fs.Bool("line", false, "end with the line 'lsnr: accepted=<per s> p50=<ms> p99=<ms>'")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -79,10 +88,30 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if !quiet {
 		s.Progress = stderr
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if *sinkHome != "" {
+		return sinkMain(ctx, *sinkHome, *sinkRemove, stdout, stderr)
+	}
 	if bench {
 		return benchMain(ctx, s, laneCap, stdout, stderr)
+	}
+	var rs []*result
+	if *baseline {
+		echo, err := startEcho()
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen: baseline:", err)
+			return 1
+		}
+		bs := s
+		bs.Addr, bs.Label = echo.addr(), "baseline"
+		base, err := run(ctx, bs)
+		echo.close()
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen: baseline:", err)
+			return 1
+		}
+		rs = append(rs, base)
 	}
 	s.Label = "lsnr"
 	r, err := run(ctx, s)
@@ -90,7 +119,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadgen:", err)
 		return 1
 	}
-	printTable(stdout, r)
+	printTable(stdout, append(rs, r)...)
+	if *line {
+		fmt.Fprintf(stdout, "lsnr: accepted=%.0f p50=%s p99=%s\n", r.rate(), ms(pct(r.Lat, 0.5)), ms(pct(r.Lat, 0.99)))
+	}
 	return 0
 }
 
