@@ -1,8 +1,14 @@
 package dist
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/m1gw/m1/gw/dupindex"
+	"github.com/m1gw/m1/queue"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/msg"
@@ -223,5 +229,43 @@ func TestBacklogWaitsForMinusOne(t *testing.T) {
 	}
 	if n := r.q("SND.KT2").Len(); n != 0 {
 		t.Fatalf("KT2 got %d", n)
+	}
+}
+
+func TestDuplicatesAndCarrier(t *testing.T) {
+	cfg := testConfig(t, []config.Route{route("KT", "KT1=1"), route("SKT", "SKT=1"), route("LGT", "LG=1")}, "KT1", "SKT", "LG")
+	r := newRig(t, cfg, 1000)
+	idx, err := dupindex.Open(dupindex.Options{Path: filepath.Join(r.dir, "dup.idx"), Capacity: 1 << 12, Locks: 1 << 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	r.put("DIST.S",
+		r.message(func(m *msg.Message) { m.MsgKey = "SAME" }),
+		r.message(func(m *msg.Message) { m.MsgKey = "SAME" }),                      // 1201
+		r.message(func(m *msg.Message) { m.MsgKey = "SAME"; m.DupChecked = true }), // the listener checked it
+		r.message(func(m *msg.Message) { m.Dest = "0111234567" }),
+		r.message(func(m *msg.Message) { m.Dest = "01912345678" }))
+	d, err := New(Options{Config: cfg, Log: zaptest.NewLogger(t), Dup: idx,
+		Open:        func(n string, _ bool) (queue.Queue, error) { return r.open(n) },
+		JournalPath: filepath.Join(r.dir, "j")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Main() }()
+	defer func() { d.Exit(); <-done }()
+	ev := drainEvents(t, r.q("DBX"), 5, 5*time.Second)
+	if len(ev) != 5 || ev[1].Kind != msg.KindFinal || ev[1].ResultCode != 1201 || ev[2].Kind != msg.KindAccept {
+		t.Fatalf("events %+v", ev)
+	}
+	if m := drainMsgs(t, r.q("SND.SKT"), 1, 5*time.Second); len(m) != 1 || m[0].Carrier != "SKT" {
+		t.Fatalf("SKT: %+v", m)
+	}
+	if m := drainMsgs(t, r.q("SND.LG"), 1, 5*time.Second); len(m) != 1 || m[0].Carrier != "LGT" || m[0].Sender != "LG" {
+		t.Fatalf("LG: %+v", m)
+	}
+	if m := drainMsgs(t, r.q("SND.KT1"), 2, 5*time.Second); len(m) != 2 || m[0].Carrier != "KT" {
+		t.Fatalf("KT1: %+v", m)
 	}
 }

@@ -55,6 +55,7 @@ type txState struct {
 // no sender can take and returns how many records it finished and
 // committed; the rest stay taken.
 func (d *Dist) process(src queue.Queue, recs []queue.Record, reroute bool) (int, error) {
+	d.refreshHealth() // records that arrive after an idle wait must not meet stale states
 	now := d.now()
 	nowStr := msg.FormatTime(now)
 	tx := &d.tx
