@@ -26,6 +26,11 @@ var (
 	offReroutes = msg.MessageLayout.MustFixed("REROUTES")
 )
 
+// testHookBeforeCommit, when set by a test, runs between the puts on the
+// sender queues and the commit of the source: the crash test widens that
+// window so its kills land in it.
+var testHookBeforeCommit func()
+
 // item is one record of a transaction and what dist decided for it.
 type item struct {
 	rec     *queue.Record
@@ -76,6 +81,9 @@ func (d *Dist) process(src queue.Queue, recs []queue.Record, reroute bool) (int,
 	}
 	if err := d.putSenders(tx, nowStr, reroute); err != nil {
 		return 0, err
+	}
+	if testHookBeforeCommit != nil {
+		testHookBeforeCommit()
 	}
 	if err := src.Commit(recs[k-1].Pos); err != nil {
 		return 0, fmt.Errorf("dist: commit %s: %w", src.Name(), err)
