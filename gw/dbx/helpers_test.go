@@ -129,7 +129,12 @@ type harness struct {
 func newHarness(t testing.TB, dsn string, s settings) *harness {
 	t.Helper()
 	all := settings{"dsn": fmt.Sprintf("%q", dsn), "max_wait": `"20ms"`, "retry_min": `"50ms"`, "retry_max": `"400ms"`}
+	checkDSN := ""
 	for k, v := range s {
+		if k == "check_dsn" { // the test's own store reads here, not through dbx's DSN
+			checkDSN = v
+			continue
+		}
 		all[k] = v
 	}
 	cfg := testhome.Load(t, func(name, text string) string {
@@ -147,7 +152,10 @@ func newHarness(t testing.TB, dsn string, s settings) *harness {
 		_ = proctab.Remove(ipc.Key(int32(cfg.ProcTab.Key.Value)))
 	})
 	h := &harness{t: t, cfg: cfg}
-	st, err := store.Open(store.Options{DSN: cfg.Database.DSN, Logger: zap.NewNop()})
+	if checkDSN == "" {
+		checkDSN = cfg.Database.DSN
+	}
+	st, err := store.Open(store.Options{DSN: checkDSN, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}

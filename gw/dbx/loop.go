@@ -58,6 +58,15 @@ func (d *DBX) runLoop() error {
 		if err := d.process(); err != nil {
 			return err
 		}
+		if d.outage.replay && d.outage.since.IsZero() {
+			d.outage.replay = false
+			if err := d.markAll(); err != nil {
+				return err
+			}
+			if err := d.replayPending(); err != nil {
+				return err
+			}
+		}
 	}
 }
 

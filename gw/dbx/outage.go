@@ -16,6 +16,11 @@ type outage struct {
 	since time.Time // zero: the database answers
 	tries int
 	wait  time.Duration
+	// replay is set by an outage and cleared once RPT_PENDING was queued
+	// again: a COMMIT whose answer was lost in the outage may have
+	// committed, and then the retry applies nothing and returns no
+	// REPORTs; they are in RPT_PENDING, and are queued from there.
+	replay bool
 }
 
 // opCtx bounds one database call. It is not tied to Exit: a batch in
@@ -75,5 +80,5 @@ func (d *DBX) recovered() {
 	if d.slot != nil {
 		d.slot.SetLastError("database available again after " + d.now().Sub(o.since).Round(time.Second).String())
 	}
-	*o = outage{}
+	*o = outage{replay: true}
 }
