@@ -65,6 +65,7 @@ func TestTPSLimit(t *testing.T) {
 	c1 := bound(t, e.shared(), cliSlow, pwSl, client.Options{})
 	c2 := bound(t, e.shared(), cliSlow, pwSl, client.Options{})
 	counts := map[telegram.Code]int{}
+	start := time.Now()
 	for i := range 12 {
 		c := c1
 		if i%2 == 1 {
@@ -76,8 +77,10 @@ func TestTPSLimit(t *testing.T) {
 		}
 		counts[code]++
 	}
-	if counts[telegram.ErrTPS] < 5 || counts[telegram.OK] < 5 || counts[telegram.OK] > 7 {
-		t.Fatalf("results %v: want about 5 accepted and the rest 2002", counts)
+	// 5 at once, and 5 a second more while the test ran.
+	most := 5 + int(time.Since(start).Seconds()*5) + 1
+	if counts[telegram.ErrTPS] == 0 || counts[telegram.OK] < 5 || counts[telegram.OK] > most {
+		t.Fatalf("results %v: want 5 to %d accepted and the rest 2002", counts, most)
 	}
 }
 
