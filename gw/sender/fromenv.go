@@ -3,37 +3,23 @@ package sender
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
-	"github.com/m1gw/m1/ipc"
-	"github.com/m1gw/m1/queue"
-	"github.com/m1gw/m1/queue/shmq"
+	"github.com/m1gw/m1/gw/proctab"
+	"github.com/m1gw/m1/gw/queues"
 )
 
-// OpenQueue opens a configured queue by name. It opens the shared-memory
-// part only, until gw/queues (which knows spill and file queues) is
-// there; cmd/sender then sets it to queues.Open.
-var OpenQueue = func(c *config.Config, name string, log *zap.Logger) (queue.Queue, error) {
-	qc, ok := c.Queue(name)
-	if !ok {
-		return nil, fmt.Errorf("queue %s is not configured", name)
-	}
-	key, err := qc.ResolveKey()
-	if err != nil {
-		return nil, err
-	}
-	return shmq.Open(shmq.Options{Name: qc.Name, Key: ipc.Key(key), Capacity: qc.Capacity, RecordSize: qc.RecordSize,
-		Create: true, Log: log})
-}
-
-// FromEnv builds the sender of link id for daemon.Main: it reads the
-// [[sender]] section, opens SND.<ID> (or the section's queue) and DBX.
+// FromEnv builds the sender of link id for daemon.Main: the [[sender]]
+// section, SND.<ID> (or the section's queue) as its one consumer, DBX as a
+// producer, and a slot in the process table named sender.<ID>.
 func FromEnv(id string) func(*daemon.Env) (daemon.Daemon, error) {
 	return func(env *daemon.Env) (daemon.Daemon, error) {
 		c := env.Config.Get()
+		log := env.Log.Logger
 		sc, ok := c.Sender(id)
 		if !ok {
 			return nil, fmt.Errorf("no [[sender]] with id %q in etc/m1.toml", id)
@@ -46,37 +32,108 @@ func FromEnv(id string) func(*daemon.Env) (daemon.Daemon, error) {
 		if qname == "" {
 			qname = "SND." + id
 		}
-		log := env.Log.Logger
-		if o.Queue, err = OpenQueue(c, qname, log); err != nil {
-			return nil, err
-		}
-		if o.DBX, err = OpenQueue(c, "DBX", log); err != nil {
-			_ = o.Queue.Close()
-			return nil, err
-		}
-		o.Log = log
-		s, err := New(o)
+		d := &owned{cfg: c, qname: qname, log: log}
+		fail := func(err error) (daemon.Daemon, error) { d.close(); return nil, err }
+		q, err := queues.OpenConsumer(c, qname, log)
 		if err != nil {
-			_ = o.Queue.Close()
-			_ = o.DBX.Close()
-			return nil, err
+			return fail(fmt.Errorf("sender %s: open %s: %w", id, qname, err))
 		}
-		return &owned{Sender: s, closers: []queue.Queue{o.Queue, o.DBX}}, nil
+		d.closers = append(d.closers, q.Close)
+		o.Queue = q
+		dbx, err := queues.Open(c, config.QueueDBX, log)
+		if err != nil {
+			return fail(fmt.Errorf("sender %s: open %s: %w", id, config.QueueDBX, err))
+		}
+		d.closers = append(d.closers, dbx.Close)
+		o.DBX = dbx
+		tab, err := queues.ProcTab(c, true, log)
+		if err != nil {
+			return fail(fmt.Errorf("sender %s: process table: %w", id, err))
+		}
+		d.closers = append(d.closers, tab.Close)
+		slot, err := tab.Register(config.SenderProcess(id), "sender")
+		if err != nil {
+			return fail(fmt.Errorf("sender %s: process table: %w", id, err))
+		}
+		d.slot = slot
+		o.State = slot
+		o.Log = log
+		if d.Sender, err = New(o); err != nil {
+			return fail(err)
+		}
+		return d, nil
 	}
 }
 
-// owned is a Sender that closes the queues it was given when Main returns
-// (stop order step 5: detach from shared memory).
+// owned is a Sender with what FromEnv opened for it: it marks the slot,
+// beats its heartbeat, saves SND's ring on a clean stop when the queue's
+// save_on_stop says so (the sender is the queue's owner), and closes the
+// rest when Main returns (stop order steps 4 and 5).
 type owned struct {
 	*Sender
-	closers []queue.Queue
+	cfg     *config.Config
+	qname   string
+	log     *zap.Logger
+	slot    *proctab.Slot
+	closers []func() error
+	once    sync.Once
 }
 
-func (o *owned) Main() error {
-	err := o.Sender.Main()
-	var cerr []error
-	for _, q := range o.closers {
-		cerr = append(cerr, q.Close())
+func (d *owned) Main() error {
+	defer d.close()
+	hbStop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.slot.HeartbeatLoop(hbStop, d.cfg.ProcTab.Heartbeat.D())
+	}()
+	d.slot.SetState(proctab.Running)
+	err := d.Sender.Main()
+	d.slot.SetState(proctab.Stopping)
+	close(hbStop)
+	wg.Wait()
+	if err == nil {
+		d.save()
 	}
-	return errors.Join(append([]error{err}, cerr...)...)
+	return err
+}
+
+func (d *owned) Exit() {
+	d.slot.SetState(proctab.Stopping)
+	d.Sender.Exit()
+}
+
+func (d *owned) save() {
+	qc, ok := d.cfg.Queue(d.qname)
+	if !ok || !qc.SaveOnStop {
+		return
+	}
+	s, ok := d.o.Queue.(interface{ Save() (int, error) })
+	if !ok {
+		return
+	}
+	n, err := s.Save()
+	if err != nil {
+		d.log.Error("saving the ring to its file part failed; its records stay in shared memory", zap.String("queue", d.qname), zap.Error(err))
+		return
+	}
+	if n > 0 {
+		d.log.Info("ring saved to its file part", zap.String("queue", d.qname), zap.Int("records", n))
+	}
+}
+
+func (d *owned) close() {
+	d.once.Do(func() {
+		var errs []error
+		if d.slot != nil {
+			d.slot.Release()
+		}
+		for i := len(d.closers) - 1; i >= 0; i-- {
+			errs = append(errs, d.closers[i]())
+		}
+		if err := errors.Join(errs...); err != nil {
+			d.log.Warn("closing", zap.Error(err))
+		}
+	})
 }

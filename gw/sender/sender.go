@@ -62,6 +62,7 @@ func (s *Sender) main() error {
 	go s.takeLoop()
 	defer s.wg.Wait()
 	defer s.stopOnce.Do(func() { close(s.stop) }) // a failed Main stops the take loop too
+	s.o.State.SetLink(false)
 	s.o.State.SetWindow(0, s.o.Window)
 	backoff := s.o.ReconnectMin
 	for {
