@@ -343,3 +343,62 @@ func fakeCenter(t *testing.T, d carrier.Dialect, answer func(*carrier.PDU) *carr
 }
 
 var _ = msg.KindAck
+
+// A center that logs in and then goes silent: the link check goes
+// unanswered and the sender drops the link and logs in again.
+func TestLinkCheckUnanswered(t *testing.T) {
+	d := carrier.KT
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logins, links atomic.Int32
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				br := newReader(c)
+				for {
+					f, err := carrier.ReadFrame(br, d, nil)
+					if err != nil {
+						return
+					}
+					var p carrier.PDU
+					if d.Decode(f, &p) != nil {
+						return
+					}
+					switch p.Type {
+					case carrier.Login:
+						logins.Add(1)
+						b, _ := d.Append(nil, &carrier.PDU{Type: carrier.LoginResp, Seq: p.Seq, Result: "00"})
+						_, _ = c.Write(b)
+					case carrier.Link:
+						links.Add(1) // and no answer
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	r := newRig(t, 0, sim.Config{})
+	o := r.options("KT1", "kt", 4, 100)
+	o.Servers = []string{ln.Addr().String()}
+	o.LinkCheck = 100 * time.Millisecond
+	r.run(o)
+	deadline := time.Now().Add(5 * time.Second)
+	for logins.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if logins.Load() < 3 || links.Load() < 2 {
+		t.Fatalf("logins %d, link checks %d: the silent link was not dropped", logins.Load(), links.Load())
+	}
+}
