@@ -1,11 +1,14 @@
 package lsnr
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/m1gw/m1/gw/client"
+	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/telegram"
 )
 
@@ -220,5 +223,32 @@ func TestUnknownTypeAndFraming(t *testing.T) {
 	}
 	if !waitClosed(t, r2, 5*time.Second) {
 		t.Fatal("not closed after garbage")
+	}
+}
+
+// TestReloadConfig: a callback number added to callbacks.conf is in force
+// after ReloadConfig (SIGHUP), on a connection bound before it.
+func TestReloadConfig(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	c := bound(t, e.shared(), cliA, pwA, client.Options{})
+	s := sms(newKey())
+	s.Callback = "0299998888"
+	if code, _, _ := c.Submit(ctxT(t), s); code != telegram.ErrCallback {
+		t.Fatalf("before reload: %v", code)
+	}
+	text := cliA + " " + cbA + " 0299998888\n"
+	if err := os.WriteFile(filepath.Join(e.home, "etc/callbacks.conf"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(e.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.l.ReloadConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	s.MsgKey = newKey()
+	if code, _, _ := c.Submit(ctxT(t), s); code != telegram.OK {
+		t.Fatalf("after reload: %v", code)
 	}
 }
