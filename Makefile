@@ -7,9 +7,10 @@ TOOLS     := $(notdir $(wildcard tools/*))
 # Packages whose code runs goroutines across shared state: tested again
 # with the race detector.
 RACE_PKGS ?= ./ipc/... ./queue/... ./gw/proctab/... ./gw/queues/... ./gw/dupindex/... \
-             ./gw/logging/... ./gw/daemon/... ./gw/client/... ./gw/msg/...
+             ./gw/logging/... ./gw/daemon/... ./gw/client/... ./gw/msg/... ./gw/store/... \
+             ./gw/dist/...
 
-.PHONY: all help build test test-race lint vet fmt-check demo bench bench-queue bench-fileq \
+.PHONY: all help build test test-race lint vet fmt-check demo bench bench-queue bench-fileq bench-dist bench-store bench-dupindex \
         chaos-queue fuzz-short clean
 
 all: build
@@ -20,6 +21,9 @@ help:
 	@echo "make build        every binary into bin/"
 	@echo "make bench-queue  shared-memory queue vs msgq and a socket pair, two processes"
 	@echo "make bench-fileq  file queue durability options vs raw append+fdatasync"
+	@echo "make bench-dist   the distributor alone, one record per op and batched"
+	@echo "make bench-store  database events and T41 claims, SQLite and PostgreSQL"
+	@echo "make bench-dupindex  the duplicate index vs a map with a mutex"
 	@echo "make chaos-queue  the queue crash tests with many more SIGKILL rounds"
 	@echo "make fuzz-short   every fuzzer for a short while"
 
@@ -49,6 +53,16 @@ test-race:
 
 bench-queue: build
 	$(BIN)/qbench
+
+bench-dist:
+	@$(GO) test -run '^$$' -bench 'BenchmarkDist/(single|batched)$$|BenchmarkBaselineCopy' -benchtime 100000x ./gw/dist/ | awk '/records\/s/ {for (i = 1; i < NF; i++) if ($$(i+1) == "records/s") v = $$i; print; if ($$1 ~ /single/) s = v; else if ($$1 ~ /batched-/) b = v} END {printf "dist: single=%s batched=%s\n", s, b}'
+
+bench-store:
+	$(GO) test -run '^$$' -bench 'ApplyEvents|Baseline' -benchtime 30x ./gw/store/
+	$(GO) test -run '^$$' -bench ClaimDrain -benchtime 3x ./gw/store/
+
+bench-dupindex:
+	$(GO) test -count=1 -run '^$$' -bench CheckAndInsert -benchtime=2s ./gw/dupindex/
 
 bench-fileq: build
 	$(BIN)/fqbench
