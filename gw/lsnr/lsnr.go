@@ -181,7 +181,7 @@ func (l *Listener) stop() {
 	if err := l.hub.close(); err != nil {
 		l.log.Error("closing pending report files", zap.Error(err))
 	}
-	l.log.Info("stopped")
+	l.log.Info("listener stopped: every accepted request answered, lanes flushed")
 }
 
 func (l *Listener) closePorts() {

@@ -78,5 +78,5 @@ kill -TERM $SINK; wait $SINK || true
 grep "^sink:" "$HOME_DIR/sink.out" || true
 grep -v "^lsnr:" "$HOME_DIR/loadgen.out" || true
 grep "^lsnr:" "$HOME_DIR/loadgen.out" || true
-rm -rf "$HOME_DIR"
+if [ -n "${KEEP:-}" ]; then echo "kept $HOME_DIR" >&2; else rm -rf "$HOME_DIR"; fi
 exit $status
