@@ -119,7 +119,7 @@ func runChild(role string) int {
 				out.WriteString(fmt.Sprintf("A %d\n", 2*n+i))
 			}
 			if err != nil {
-				if !errors.Is(err, ErrDiskFull) {
+				if !errors.Is(err, ErrDiskFull) || !errors.Is(err, queue.ErrFull) {
 					fmt.Fprintln(os.Stderr, "not ErrDiskFull:", err)
 					return 1
 				}

@@ -72,7 +72,7 @@ func TestCrashProducer(t *testing.T) {
 func TestCrashConsumer(t *testing.T) {
 	dir := t.TempDir()
 	n := crashRounds()
-	total := 100 * n
+	total := 300 * n
 	q := openT(t, dir, Options{SegmentSize: 8 << 10, Durability: SyncNone})
 	var batch [][]byte
 	for i := range total {
@@ -134,7 +134,8 @@ func TestCrashConsumer(t *testing.T) {
 		}
 		return empty
 	}
-	for round := 0; round < n; round++ {
+	killed := 0
+	for ; killed < n; killed++ {
 		c := startChild(t, "consumer", "FILEQ_DIR="+dir, "FILEQ_SEGMENT=8192")
 		time.Sleep(time.Duration(2000+rand.IntN(30000)) * time.Microsecond)
 		if consume(c.kill()) {
@@ -154,5 +155,5 @@ func TestCrashConsumer(t *testing.T) {
 	if len(segs) != 1 {
 		t.Fatalf("%d segments left after everything was committed", len(segs))
 	}
-	t.Logf("%d records, %d delivered again after a consumer was killed", total, again)
+	t.Logf("%d records, %d consumers killed, %d records delivered again", total, killed, again)
 }

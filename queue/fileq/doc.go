@@ -141,8 +141,9 @@
 // A write that fails with ENOSPC, EFBIG (RLIMIT_FSIZE) or EDQUOT returns an
 // error wrapping ErrDiskFull. The whole frames that made it to the file are
 // kept (and synced) and counted as stored by PutBatch; the partial frame is
-// cut off. Records acknowledged before are untouched. Put never returns
-// queue.ErrFull and never waits: its timeout is not used.
+// cut off. Records acknowledged before are untouched. ErrDiskFull wraps
+// queue.ErrFull: a full disk is the only way a file queue is full. Put
+// never waits for room: its timeout is not used.
 //
 // # Counters
 //

@@ -56,7 +56,7 @@ func isDiskFull(err error) bool {
 // wrapWrite turns a write error into ErrDiskFull when it is one.
 func wrapWrite(op, path string, err error) error {
 	if isDiskFull(err) {
-		return fmt.Errorf("fileq: %s %s: %w: %w", op, path, ErrDiskFull, err)
+		return fmt.Errorf("%w: %s %s: %w", ErrDiskFull, op, path, err)
 	}
 	return fmt.Errorf("fileq: %s %s: %w", op, path, err)
 }
