@@ -297,3 +297,42 @@ func TestRejects(t *testing.T) {
 		t.Fatalf("rejects file: %q, %v", b, err)
 	}
 }
+
+// TestCommitThenCrash: the state a dbx killed between its DB commit and
+// its RPT put leaves: the events applied (REPORTs recorded in RPT_PENDING)
+// and still in DBX. The next dbx re-applies them (no REPORTs come back:
+// nothing changes) and queues the REPORTs from RPT_PENDING.
+func TestCommitThenCrash(t *testing.T) {
+	eachDB(t, func(t *testing.T, dsn string) {
+		h := newHarness(t, dsn, nil)
+		senders := senderCarriers(h.cfg)
+		var ids []string
+		var evs []msg.Event
+		var applied []store.Event
+		for i := 0; i < 20; i++ {
+			m := message(gwid(i), []byte{msg.SourceListener, msg.SourceFile}[i%2])
+			for _, e := range []msg.Event{accept(m), ack(m.GWID), report(m.GWID, telegram.OK)} {
+				evs = append(evs, e)
+				applied = append(applied, toStore(&e, senders))
+			}
+			ids = append(ids, m.GWID)
+		}
+		owed, err := h.st.ApplyEvents(context.Background(), applied)
+		if err != nil || len(owed) != 10 {
+			t.Fatalf("ApplyEvents: %d owed, %v", len(owed), err)
+		}
+		h.put(evs...)
+		r := h.start()
+		h.waitDrained(30 * time.Second)
+		rpts := byGWID(h.drainRPT(300 * time.Millisecond))
+		r.stop(t)
+		for i, id := range ids {
+			if n := len(rpts[id]); (i%2 == 0 && n != 1) || (i%2 == 1 && n != 0) {
+				t.Fatalf("REPORTs of %s: %+v", id, rpts[id])
+			}
+		}
+		if p, err := h.st.PendingReports(context.Background(), 10); err != nil || len(p) != 0 {
+			t.Fatalf("RPT_PENDING: %v, %v", p, err)
+		}
+	})
+}

@@ -151,6 +151,11 @@ func newHarness(t testing.TB, dsn string, s settings) *harness {
 		}
 		_ = proctab.Remove(ipc.Key(int32(cfg.ProcTab.Key.Value)))
 	})
+	for _, n := range []string{config.QueueDBX, config.QueueRPT} { // as m1start does
+		if _, err := queues.Create(cfg, n); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h := &harness{t: t, cfg: cfg}
 	if checkDSN == "" {
 		checkDSN = cfg.Database.DSN
