@@ -105,4 +105,3 @@ func TestSIGKILLMidway(t *testing.T) {
 		t.Logf("%d SIGKILLs, %d rows, %d second copies (reclaim rule)", kills, n, dups)
 	})
 }
-
