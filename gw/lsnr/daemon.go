@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
 	"github.com/m1gw/m1/gw/dupindex"
+	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/queue"
@@ -23,6 +25,13 @@ type Process struct {
 	closers []func() error
 	log     *zap.Logger
 	once    sync.Once
+
+	// The process table slot: scripts wait for "running" there, and
+	// m1status shows it.
+	slot      *proctab.Slot
+	heartbeat time.Duration
+	hbStop    chan struct{}
+	hbWG      sync.WaitGroup
 }
 
 // FromEnv builds the eai_lsnr daemon from its configuration:
@@ -62,6 +71,17 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		return fail(fmt.Errorf("store: %w", err))
 	}
 	p.closers = append(p.closers, st.Close)
+	tab, err := queues.ProcTab(cfg, true, log)
+	if err != nil {
+		return fail(fmt.Errorf("process table: %w", err))
+	}
+	p.closers = append(p.closers, tab.Close)
+	slot, err := tab.Register("eai_lsnr", "eai_lsnr")
+	if err != nil {
+		return fail(fmt.Errorf("process table: %w", err))
+	}
+	p.closers = append(p.closers, func() error { slot.Release(); return nil })
+	p.slot, p.heartbeat, p.hbStop = slot, cfg.ProcTab.Heartbeat.D(), make(chan struct{})
 	l, err := New(Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, Dup: dup, Future: st})
 	if err != nil {
 		return fail(err)
@@ -72,18 +92,28 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 
 // Exit stops the listener, then closes what FromEnv opened.
 func (p *Process) Exit() {
+	p.slot.SetState(proctab.Stopping)
 	p.Listener.Exit()
 	p.once.Do(p.closeAll)
 }
 
-// Main serves until Exit.
+// Main serves until Exit. The ports are bound by New, so the process is
+// running in the table from the start of Main.
 func (p *Process) Main() error {
+	p.slot.SetState(proctab.Running)
+	p.hbWG.Add(1)
+	go func() { defer p.hbWG.Done(); p.slot.HeartbeatLoop(p.hbStop, p.heartbeat) }()
 	err := p.Listener.Main()
+	p.slot.SetState(proctab.Stopping)
 	p.once.Do(p.closeAll)
 	return err
 }
 
 func (p *Process) closeAll() {
+	if p.hbStop != nil {
+		close(p.hbStop)
+		p.hbWG.Wait()
+	}
 	var errs []error
 	for i := len(p.closers) - 1; i >= 0; i-- {
 		if err := p.closers[i](); err != nil {
