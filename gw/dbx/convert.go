@@ -3,6 +3,7 @@ package dbx
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/layout"
@@ -49,8 +50,8 @@ func utf8Text(b string) string {
 // toStore turns a DBX record into the store's event. senders maps sender
 // ids to carriers, for PNX (see the package doc, "Number portability").
 func toStore(e *msg.Event, senders map[string]string) store.Event {
-	se := store.Event{Kind: store.EventKind(e.Kind), EventTime: e.EventTime, CarrierMsgID: e.CarrierMsgID,
-		CarrierCode: e.CarrierCode}
+	se := store.Event{Kind: store.EventKind(e.Kind), EventTime: e.EventTime, CarrierMsgID: an(e.CarrierMsgID),
+		CarrierCode: an(e.CarrierCode)}
 	se.GWID = e.GWID
 	if e.HasMsg {
 		m := &e.Msg
@@ -58,29 +59,29 @@ func toStore(e *msg.Event, senders map[string]string) store.Event {
 			se.GWID = m.GWID
 		}
 		se.Source = m.Source
-		se.ClientID, se.MsgKey = m.ClientID, m.MsgKey
+		se.ClientID, se.MsgKey = an(m.ClientID), an(m.MsgKey)
 		if m.Source == msg.SourceT41 {
 			se.MsgSeq = int64(m.MsgSeq)
 		}
 		se.MsgType, se.JobClass = byteStr(m.MsgType), byteStr(m.JobClass)
-		se.Callback, se.Dest = m.Callback, m.Dest
+		se.Callback, se.Dest = an(m.Callback), an(m.Dest)
 		se.Subject, se.Text = utf8Text(m.Subject), utf8Text(m.Text)
 		se.SendTime, se.AcceptTime = m.SendTime, m.AcceptTime
-		se.Carrier, se.Sender = m.Carrier, m.Sender
+		se.Carrier, se.Sender = an(m.Carrier), an(m.Sender)
 	}
 	if se.Carrier == "" && se.Sender == "" {
-		se.Carrier, se.Sender = e.Carrier, e.Sender
+		se.Carrier, se.Sender = an(e.Carrier), an(e.Sender)
 	}
 	switch e.Kind {
 	case msg.KindAck:
 		se.AckCode = code(e.AckCode)
-		se.Carrier, se.Sender = e.Carrier, e.Sender
+		se.Carrier, se.Sender = an(e.Carrier), an(e.Sender)
 	case msg.KindReport:
 		se.ResultCode = code(e.ResultCode)
 		se.Carrier, se.Sender = "", ""
-		if e.ResultCode == telegram.OK && e.Carrier != "" {
-			if link, ok := senders[e.Sender]; ok && link != "" && link != e.Carrier {
-				se.PortedCarrier = e.Carrier
+		if c := an(e.Carrier); e.ResultCode == telegram.OK && c != "" {
+			if link, ok := senders[e.Sender]; ok && link != "" && link != c {
+				se.PortedCarrier = c
 			}
 		}
 	case msg.KindFinal:
@@ -91,6 +92,16 @@ func toStore(e *msg.Event, senders map[string]string) store.Event {
 		se.ResultCode = code(rc)
 	}
 	return se
+}
+
+// an makes an AN field (bytes from other processes, some from carriers)
+// safe for a text column: bytes that are not UTF-8 would make PostgreSQL
+// refuse the batch on every retry.
+func an(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "?")
 }
 
 func byteStr(b byte) string {
