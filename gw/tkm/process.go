@@ -1,0 +1,94 @@
+package tkm
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/m1gw/m1/gw/config"
+	"github.com/m1gw/m1/gw/daemon"
+	"github.com/m1gw/m1/gw/queues"
+	"github.com/m1gw/m1/queue"
+)
+
+// NodeEnv names the environment variable that sets tkm_files' GW_ID node
+// number; default 3.
+const NodeEnv = "M1_NODE"
+
+// Process is tkm_files as cmd/tkm_files runs it: a Tkm with the lanes and
+// the process table opened for it and closed after it stopped.
+type Process struct {
+	*Tkm
+	closers []func() error
+	log     *zap.Logger
+	once    sync.Once
+}
+
+// FromEnv builds the tkm_files daemon from its configuration.
+func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
+	cfg := env.Config.Get()
+	log := env.Log.Logger
+	p := &Process{log: log}
+	fail := func(err error) (daemon.Daemon, error) {
+		p.closeAll()
+		return nil, err
+	}
+	node := 0
+	if v := os.Getenv(NodeEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 99 {
+			return fail(fmt.Errorf("tkm_files: %s=%q: want a node number 0..99", NodeEnv, v))
+		}
+		node = n
+	}
+	lanes := map[byte]queue.Queue{}
+	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
+		q, err := queues.Open(cfg, name, log)
+		if err != nil {
+			return fail(fmt.Errorf("queue %s: %w", name, err))
+		}
+		p.closers = append(p.closers, q.Close)
+		lanes[jc] = q
+	}
+	tab, err := queues.ProcTab(cfg, true, log)
+	if err != nil {
+		return fail(fmt.Errorf("process table: %w", err))
+	}
+	p.closers = append(p.closers, tab.Close)
+	t, err := New(Options{Config: cfg, Log: log, Lanes: lanes, Table: tab, Node: node})
+	if err != nil {
+		return fail(err)
+	}
+	p.Tkm = t
+	return p, nil
+}
+
+// Exit stops tkm_files, then closes what FromEnv opened.
+func (p *Process) Exit() {
+	p.Tkm.Exit()
+	p.once.Do(p.closeAll)
+}
+
+// Main runs until Exit.
+func (p *Process) Main() error {
+	err := p.Tkm.Main()
+	p.once.Do(p.closeAll)
+	return err
+}
+
+func (p *Process) closeAll() {
+	var errs []error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if err := p.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	p.closers = nil
+	if err := errors.Join(errs...); err != nil {
+		p.log.Error("closing queues and process table", zap.Error(err))
+	}
+}
