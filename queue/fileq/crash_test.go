@@ -1,37 +1,73 @@
 package fileq
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/m1gw/m1/queue"
 )
 
 // TestCrashProducer kills producers with SIGKILL at random moments, round
-// after round, then checks that every acknowledged record is there, none
-// twice, none torn, each producer's in order.
+// after round, while a consumer in this process takes and commits; every
+// ten rounds the consumer is closed and opened again (recovery). At the
+// end every acknowledged record has been delivered, none twice, none torn,
+// each producer's in order.
 func TestCrashProducer(t *testing.T) {
 	dir := t.TempDir()
 	n := crashRounds()
 	acked := map[uint64]int{} // producer -> highest acknowledged number + 1
 	seen := map[uint64]int{}  // producer -> next number expected from the queue
-	check := func() {
-		q := openT(t, dir, Options{Consumer: true, SegmentSize: 8 << 10})
-		for _, r := range drain(t, q) {
-			p, m := parseRec(t, r.Data)
+	opts := Options{RecordSize: 1024, Consumer: true, SegmentSize: 8 << 10}
+	take := func(q *Queue, timeout time.Duration) (int, error) {
+		recs, err := q.TakeBatch(nil, 50, timeout)
+		for _, r := range recs {
+			p, m := parseRecOK(r.Data)
 			if int(m) != seen[p] {
-				t.Fatalf("producer %d: got %d, expected %d (duplicate, gap or disorder)", p, m, seen[p])
+				return 0, fmt.Errorf("producer %d: got %d at %d, expected %d (duplicate, gap or disorder)", p, m, r.Pos, seen[p])
 			}
 			seen[p]++
 		}
-		q.Close()
-		for p, a := range acked {
-			if seen[p] < a {
-				t.Fatalf("producer %d: %d records acknowledged, only %d in the queue", p, a, seen[p])
+		if len(recs) > 0 {
+			if err := q.Commit(recs[len(recs)-1].Pos); err != nil {
+				return 0, err
+			}
+			return len(recs), nil
+		}
+		if errors.Is(err, queue.ErrEmpty) {
+			err = nil
+		}
+		return 0, err
+	}
+	// consume runs a consumer until stop is closed.
+	consume := func(stop chan struct{}, done chan error) {
+		q, err := Open(dir, opts, zap.NewNop())
+		if err != nil {
+			done <- err
+			return
+		}
+		for {
+			select {
+			case <-stop:
+				done <- q.Close()
+				return
+			default:
+			}
+			if _, err := take(q, 5*time.Millisecond); err != nil {
+				q.Close()
+				done <- err
+				return
 			}
 		}
 	}
+	stop, done := make(chan struct{}), make(chan error, 1)
+	go consume(stop, done)
 	durs := []string{"group", "group", "every", "none"}
 	for round := range n {
 		gs := 1 + round%4
@@ -56,15 +92,52 @@ func TestCrashProducer(t *testing.T) {
 			acked[p] = max(acked[p], m+1)
 		}
 		if round%10 == 9 {
-			check()
+			close(stop)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			stop = make(chan struct{})
+			go consume(stop, done)
 		}
 	}
-	check()
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	q := openT(t, dir, opts)
+	defer q.Close()
+	for {
+		k, err := take(q, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			break
+		}
+	}
 	total := 0
-	for _, a := range acked {
+	for p, a := range acked {
+		if seen[p] < a {
+			t.Fatalf("producer %d: %d records acknowledged, only %d delivered", p, a, seen[p])
+		}
 		total += a
 	}
-	t.Logf("%d rounds, %d producers, %d records acknowledged and found", n, len(acked), total)
+	if st, _ := q.Stat(); st.Len() != 0 {
+		t.Fatalf("Len = %d at the end", st.Len())
+	}
+	t.Logf("%d rounds, %d producers, %d records acknowledged and delivered", n, len(acked), total)
+}
+
+// parseRecOK is parseRec for goroutines other than the test's.
+func parseRecOK(b []byte) (producer, n uint64) {
+	if len(b) < 16 {
+		return 1 << 63, 0
+	}
+	producer, n = le.Uint64(b), le.Uint64(b[8:])
+	if !bytes.Equal(b, rec(producer, n, len(b))) {
+		return 1 << 63, n
+	}
+	return producer, n
 }
 
 // TestCrashConsumer kills consumers while they take and commit: nothing is
