@@ -29,7 +29,9 @@ help:
 
 build:
 	@mkdir -p $(BIN)
-	@for d in $(CMDS); do $(GO) build -o $(BIN)/$$d ./cmd/$$d || exit 1; done
+	@for d in $(CMDS); do \
+	  if ls cmd/$$d/*.go >/dev/null 2>&1; then $(GO) build -o $(BIN)/$$d ./cmd/$$d || exit 1; fi; \
+	done
 	@for d in $(TOOLS); do \
 	  if grep -qs '^package main' tools/$$d/*.go; then $(GO) build -o $(BIN)/$$d ./tools/$$d || exit 1; fi; \
 	done
