@@ -47,9 +47,10 @@ func utf8Text(b string) string {
 	return b
 }
 
-// toStore turns a DBX record into the store's event. senders maps sender
-// ids to carriers, for PNX (see the package doc, "Number portability").
-func toStore(e *msg.Event, senders map[string]string) store.Event {
+// ToStore turns a DBX event record into the store's event, as dbx applies
+// it. senders maps sender ids to their carriers (config Sender.ID →
+// Sender.Carrier), for PNX (see the package doc, "Number portability").
+func ToStore(e *msg.Event, senders map[string]string) store.Event {
 	se := store.Event{Kind: store.EventKind(e.Kind), EventTime: e.EventTime, CarrierMsgID: an(e.CarrierMsgID),
 		CarrierCode: an(e.CarrierCode)}
 	se.GWID = e.GWID

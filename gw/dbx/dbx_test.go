@@ -313,7 +313,7 @@ func TestCommitThenCrash(t *testing.T) {
 			m := message(gwid(i), []byte{msg.SourceListener, msg.SourceFile}[i%2])
 			for _, e := range []msg.Event{accept(m), ack(m.GWID), report(m.GWID, telegram.OK)} {
 				evs = append(evs, e)
-				applied = append(applied, toStore(&e, senders))
+				applied = append(applied, ToStore(&e, senders))
 			}
 			ids = append(ids, m.GWID)
 		}

@@ -23,7 +23,7 @@ func FuzzEventToStore(f *testing.F) {
 		if err != nil {
 			return
 		}
-		se := toStore(&e, senders)
+		se := ToStore(&e, senders)
 		if se.Kind != store.EventKind(e.Kind) || (e.GWID != "" && se.GWID != e.GWID) {
 			t.Fatalf("event %+v became %+v", e, se)
 		}

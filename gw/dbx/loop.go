@@ -118,7 +118,7 @@ func (d *DBX) process() error {
 			d.reject(r.Data, fmt.Errorf("undecodable DBX record: %w", err))
 			continue
 		}
-		d.evs = append(d.evs, toStore(&e, senders))
+		d.evs = append(d.evs, ToStore(&e, senders))
 		d.raw = append(d.raw, r.Data)
 	}
 	reports, err := d.apply(d.evs, d.raw)
