@@ -221,7 +221,7 @@ func queueCase(dir string, dur fileq.Durability, size, producers, groupRecords i
 	}
 	defer c.Close()
 
-	var stop atomic.Bool
+	var stop, producersDone atomic.Bool
 	var puts atomic.Int64
 	var perr error
 	var errOnce sync.Once
@@ -257,7 +257,7 @@ func queueCase(dir string, dur fileq.Durability, size, producers, groupRecords i
 				pending += len(recs)
 				last = recs[len(recs)-1].Pos
 			}
-			if pending > 0 && (pending >= commitRecords || time.Since(lastCommit) >= commitEvery || stop.Load()) {
+			if pending > 0 && (pending >= commitRecords || time.Since(lastCommit) >= commitEvery || producersDone.Load()) {
 				if err := c.Commit(last); err != nil {
 					cerr = err
 					return
@@ -267,7 +267,7 @@ func queueCase(dir string, dur fileq.Durability, size, producers, groupRecords i
 			if len(recs) > 0 {
 				continue
 			}
-			if stop.Load() {
+			if producersDone.Load() && pending == 0 {
 				return
 			}
 			if err != nil && !errors.Is(err, queue.ErrEmpty) {
@@ -280,6 +280,7 @@ func queueCase(dir string, dur fileq.Durability, size, producers, groupRecords i
 	stop.Store(true)
 	wg.Wait()
 	el := time.Since(start)
+	producersDone.Store(true)
 	<-done
 	if perr != nil {
 		return 0, 0, perr
