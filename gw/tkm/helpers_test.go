@@ -205,3 +205,5 @@ func child(t testing.TB, env ...string) *exec.Cmd {
 	})
 	return cmd
 }
+
+func nowFixed() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.Local) }
