@@ -110,3 +110,40 @@ func TestDatabaseDown(t *testing.T) {
 	}
 	r.stop(t)
 }
+
+// TestStopWhileDown: Exit while the database is down returns at once and
+// commits nothing; the next dbx, with the database back, applies it all.
+func TestStopWhileDown(t *testing.T) {
+	schema := pgSchema(t)
+	px := startProxy(t, "127.0.0.1:5432")
+	h := newHarness(t, pgDSN(px.addr, schema), settings{"check_dsn": pgDSN("127.0.0.1:5432", schema)})
+	r := h.start()
+	px.down()
+	var ids []string
+	for i := 0; i < 30; i++ {
+		m := message(gwid(i), msg.SourceListener)
+		h.put(accept(m), report(m.GWID, telegram.OK))
+		ids = append(ids, m.GWID)
+	}
+	for deadline := time.Now().Add(10 * time.Second); r.d.Stats().Outages == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no outage seen")
+		}
+	}
+	t0 := time.Now()
+	r.stop(t)
+	if el := time.Since(t0); el > 5*time.Second {
+		t.Fatalf("Exit took %v while the database was down", el)
+	}
+	if q := h.queued(); q != 60 {
+		t.Fatalf("DBX holds %d records after a stop while down, want all 60", q)
+	}
+	px.up()
+	r = h.start()
+	h.waitRows(ids, 30*time.Second, func(r store.LogRow) bool { return r.Status == store.StatusDone })
+	h.waitDrained(10 * time.Second)
+	if got := byGWID(h.drainRPT(300 * time.Millisecond)); len(got) != len(ids) {
+		t.Fatalf("REPORTs for %d messages, want %d", len(got), len(ids))
+	}
+	r.stop(t)
+}

@@ -59,7 +59,7 @@ func main() {
 	var fetches, dbs string
 	flag.StringVar(&f.etc, "etc", "etc", "the shipped etc/ directory to copy")
 	flag.StringVar(&f.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL DSN (a schema of the run's own is made in it)")
-	flag.IntVar(&f.messages, "messages", 6000, "messages per run at fetch counts ≥ 100 (three events each; fits the DBX ring)")
+	flag.IntVar(&f.messages, "messages", 20000, "messages per run at fetch counts ≥ 100 (three events each; 2/3 of them spill to the DBX file part, as a backlog does)")
 	flag.IntVar(&f.small, "messages-fetch1", 600, "messages per run at fetch count 1")
 	flag.IntVar(&f.runs, "runs", 3, "runs of each, alternating dbx and baseline; the median is printed")
 	flag.StringVar(&fetches, "fetch", "1,100,1000", "fetch counts")
