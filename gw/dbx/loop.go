@@ -42,10 +42,14 @@ func (d *DBX) runLoop() error {
 			return nil
 		}
 		if !d.now().Before(d.nextSweep) {
-			if err := d.sweep(); err != nil {
+			more, err := d.sweep()
+			if err != nil {
 				return err
 			}
 			d.nextSweep = d.now().Add(d.cfg.Load().DBX.SweepInterval.D())
+			if more {
+				d.nextSweep = d.now()
+			}
 		}
 		n, err := d.collect()
 		if err != nil {

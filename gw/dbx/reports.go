@@ -165,13 +165,27 @@ func (d *DBX) markAll() error {
 	return nil
 }
 
+// sweepRounds bounds one sweep: after that many full transactions it
+// yields to the events, and the loop sweeps again after the next batch
+// (a backlog of a million expired messages must not hold the history up).
+const sweepRounds = 10
+
 // sweep ends with 3004 the messages that had no result within
 // timeouts.report, in transactions of pendingChunk, and REPORTs the
-// listener ones.
-func (d *DBX) sweep() error {
+// listener ones. more says it stopped at sweepRounds with more to do.
+func (d *DBX) sweep() (more bool, err error) {
 	cut := d.now().Add(-d.cfg.Load().Timeouts.Report.D())
 	total := 0
-	for !d.stopping() {
+	defer func() {
+		if total > 0 {
+			d.log.Info("messages without a report ended with 3004", zap.Int("messages", total),
+				zap.String("accepted_before", store.FormatTime(cut)))
+		}
+	}()
+	for round := 0; !d.stopping(); round++ {
+		if round == sweepRounds {
+			return true, nil
+		}
 		var (
 			n       int
 			reports []store.PendingReport
@@ -184,7 +198,7 @@ func (d *DBX) sweep() error {
 			return err
 		})
 		if errors.Is(err, errStopped) {
-			return err
+			return false, err
 		}
 		if err != nil {
 			// Not worth stopping the history for: the next sweep tries again.
@@ -193,10 +207,10 @@ func (d *DBX) sweep() error {
 				d.slot.AddErr(1)
 				d.slot.SetLastError("report timeout sweep: " + err.Error())
 			}
-			break
+			return false, nil
 		}
 		if err := d.putReports(reports); err != nil {
-			return err
+			return false, err
 		}
 		total += n
 		d.stats.expired.Add(uint64(n))
@@ -204,9 +218,5 @@ func (d *DBX) sweep() error {
 			break
 		}
 	}
-	if total > 0 {
-		d.log.Info("messages without a report ended with 3004", zap.Int("messages", total),
-			zap.String("accepted_before", store.FormatTime(cut)))
-	}
-	return nil
+	return false, nil
 }

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,7 +65,20 @@ func main() {
 	flag.IntVar(&f.runs, "runs", 3, "runs of each, alternating dbx and baseline; the median is printed")
 	flag.StringVar(&fetches, "fetch", "1,100,1000", "fetch counts")
 	flag.StringVar(&dbs, "db", "sqlite,postgres", "databases")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dbxbench:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintln(os.Stderr, "dbxbench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, s := range strings.Split(fetches, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -76,6 +90,7 @@ func main() {
 	f.dbs = strings.Split(dbs, ",")
 	if err := run(f); err != nil {
 		fmt.Fprintln(os.Stderr, "dbxbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
