@@ -53,6 +53,11 @@ test: lint
 test-race:
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
+# The README's first command: the whole suite on SQLite with simulated
+# carriers, in a temporary home, under two minutes.
+demo: build
+	scripts/demo
+
 bench-queue: build
 	$(BIN)/qbench
 

@@ -25,6 +25,9 @@ func TestT41SummaryWait(t *testing.T) {
 	if code, out := m1db("wait", "--final", "1", "--timeout", "300ms"); code != 1 || !strings.Contains(out, "7 T41 rows due") {
 		t.Fatalf("wait: %d %s", code, out)
 	}
+	if code, out := m1db("spool", "-n", "3", "--prefix", "S-"); code != 0 || !strings.Contains(out, "spooled 3") {
+		t.Fatalf("spool: %d %s", code, out)
+	}
 	if code, _ := m1db("frob"); code != 2 {
 		t.Fatalf("unknown command: %d", code)
 	}

@@ -4,6 +4,7 @@
 //
 //	m1db migrate                         create or upgrade the schema
 //	m1db t41 -n N [--future K] [...]     insert N due rows (and K due later)
+//	m1db spool -n N [...]                write a bulk file of N records into the spool
 //	m1db summary                         T41 and T41_LOG, by intake, result and sender
 //	m1db wait --final N [--timeout D]    until N messages are final and none waits
 //
@@ -57,6 +58,8 @@ const usage = `usage: m1db [--home DIR] COMMAND [flags]
   migrate                           create or upgrade the schema
   t41 -n N [--future K] [--future-in D] [--client ID] [--callback NUM] [--class R|S|B]
       [--lms-every M] [--prefix P]  insert N due T41 rows and K rows due after D
+  spool -n N [--client ID] [--callback NUM] [--prefix P]
+                                    write a bulk file of N records into the spool directory
   summary                           T41 and T41_LOG by intake, result and sender
   wait --final N [--timeout D]      wait until N messages are final and none is pending
 `
@@ -96,7 +99,7 @@ func run(ctx context.Context, args []string, out, errw io.Writer) int {
 
 func dispatch(ctx context.Context, cmd string, o Options, out io.Writer) error {
 	switch cmd {
-	case "migrate", "t41", "summary", "wait":
+	case "migrate", "t41", "spool", "summary", "wait":
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
@@ -110,6 +113,9 @@ func dispatch(ctx context.Context, cmd string, o Options, out io.Writer) error {
 	cfg, err := config.Load(home)
 	if err != nil {
 		return fmt.Errorf("configuration of %s:\n%w", home, err)
+	}
+	if cmd == "spool" {
+		return writeSpool(cfg, o, out)
 	}
 	s, err := store.Open(store.Options{DSN: cfg.Database.DSN})
 	if err != nil {
