@@ -25,16 +25,22 @@
 // of the last line). "paired ratio" shows the spread of each run's ratio to
 // the baseline run right after it: on a shared disk a single pair can be
 // off by a factor of several, so read the ratio beside that spread.
+//
 // Each queue case runs a consumer beside the producers (TakeBatch of 256,
 // Commit when 1024 records are uncommitted or 10 ms after its last commit),
 // so the figure includes the consumer's reads and position writes (each an
-// fdatasync of the position file and one of the directory); records/s is the producers' acknowledged records per second. The
-// raw baseline writes frames of the queue's size (record + 28-byte header)
-// from one goroutine, with no consumer. The last line is
+// fdatasync of the position file and one of the directory). records/s is
+// the producers' acknowledged records per second. The raw baseline writes
+// frames of the queue's size (record + 28-byte header) from one goroutine,
+// with no consumer. The last line is
 //
 //	fileq: group=<records/s> raw=<records/s> group/raw=<ratio>
 //
 // for 1 KB records at the same batch.
+//
+// --dir must be on the disk to measure (the default is the current
+// directory; a tmpfs /tmp would make every fdatasync free). --consumer=false
+// and --group-interval are for experiments.
 package main
 
 import (
