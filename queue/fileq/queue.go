@@ -165,6 +165,8 @@ func (q *Queue) Len() int {
 	}
 	st, err := q.positions()
 	if err != nil {
+		// Len has no error to return: say why it reports 0.
+		q.log.Warn("fileq: Len cannot read the queue's positions; reporting 0", zap.Error(err))
 		return 0
 	}
 	return st.Len()
