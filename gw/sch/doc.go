@@ -17,12 +17,13 @@
 //  2. store.ClaimDue(now, limit, now - sch.reclaim_after): rows in STATUS 2
 //     whose CLAIM_TIME is older than the reclaim time first (a sch died
 //     before dbx moved them), then STATUS 1 rows with SEND_TIME <= now,
-//     oldest first; they are set to STATUS 2 with CLAIM_TIME now. Looking
-//     for rows to reclaim reads every STATUS 2 row (CLAIM_TIME has no
-//     index), which during a large drain is every row claimed and not yet
-//     moved by dbx; so only one claim per fifth of sch.reclaim_after looks
-//     (the others pass no reclaim time), and a row left by a dead sch waits
-//     at most 1.2 times the reclaim time.
+//     oldest first; they are set to STATUS 2 with CLAIM_TIME now. Every
+//     claim looks for rows to reclaim: the store reads them from the index
+//     T41_IX_RECLAIM (STATUS, CLAIM_TIME, MSG_SEQ) and stops at the first
+//     row claimed too recently, so the look costs an index probe however
+//     many rows are in STATUS 2 (a large drain whose rows dbx has not yet
+//     moved). A row left by a dead sch waits the reclaim time and at most
+//     one poll more.
 //  3. Each row becomes a gw/msg Message: SOURCE T, MSG_SEQ, a new GW_ID,
 //     ACCEPT_TIME now, EXPIRE_TIME now + timeouts.validity, DUP_CHECKED N
 //     (dist checks the duplicate index), SRC_REF "T41:<MSG_SEQ>". A row

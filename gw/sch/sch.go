@@ -35,8 +35,6 @@ type Sch struct {
 	}
 	// outage is when the store started failing; zero while it works.
 	outage time.Time
-	// lastReclaim is when a claim last looked for rows to reclaim.
-	lastReclaim time.Time
 }
 
 // Stats are sch's counters.
@@ -186,18 +184,9 @@ func (s *Sch) poll() (n, limit int, err error) {
 		return 0, 0, nil
 	}
 	now := s.opts.Now()
-	// The reclaim query reads every STATUS 2 row (CLAIM_TIME is not
-	// indexed), so it runs once per reclaimEvery, not on every poll.
-	var reclaimBefore time.Time
-	if now.Sub(s.lastReclaim) >= s.reclaimEvery() || now.Before(s.lastReclaim) {
-		reclaimBefore = now.Add(-s.set.reclaim)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ClaimTimeout)
-	rows, err := s.opts.Store.ClaimDue(ctx, now, limit, reclaimBefore)
+	rows, err := s.opts.Store.ClaimDue(ctx, now, limit, now.Add(-s.set.reclaim))
 	cancel()
-	if err == nil && !reclaimBefore.IsZero() {
-		s.lastReclaim = now
-	}
 	if err != nil {
 		s.storeFailed(err)
 		return 0, limit, err
@@ -213,10 +202,6 @@ func (s *Sch) poll() (n, limit int, err error) {
 	s.queue(rows, now)
 	return len(rows), limit, nil
 }
-
-// reclaimEvery is how often claims look for rows to reclaim: a fifth of
-// the reclaim time, so a row left by a dead sch waits at most 1.2 times it.
-func (s *Sch) reclaimEvery() time.Duration { return s.set.reclaim / 5 }
 
 // queue puts the claimed rows on their lanes, one PutBatch per lane, in
 // claim order within each lane.

@@ -76,6 +76,16 @@ var migrations = []migration{
   SOURCE   CHAR(1) NOT NULL
 )`,
 	}},
+	{2, "T41 reclaim index", []string{
+		// The reclaim half of ClaimDue (STATUS 2 rows whose CLAIM_TIME is
+		// older than the reclaim time, oldest first) reads this index from
+		// its start and stops at the first row not old enough: no sort, and
+		// no visit to the rows claimed recently. Without it every claim
+		// that looks for rows to reclaim reads and sorts every STATUS 2 row,
+		// which during a large drain is every row claimed and not yet moved
+		// to T41_LOG (measured: the PostgreSQL drain fell to 757 rows/s).
+		`CREATE INDEX T41_IX_RECLAIM ON T41 (STATUS, CLAIM_TIME, MSG_SEQ)`,
+	}},
 }
 
 // schemaVersionDDL creates the table that records applied migrations.

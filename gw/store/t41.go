@@ -77,10 +77,7 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, reclaimB
 			}
 		}
 		if !reclaimBefore.IsZero() {
-			q := s.stmt(fmt.Sprintf("reclaim/%d", limit), func() string {
-				return "SELECT " + strings.Join(t41Cols, ", ") + " FROM T41 WHERE STATUS = '2' AND CLAIM_TIME < ?" +
-					" ORDER BY CLAIM_TIME, MSG_SEQ" + s.d.claimTail(limit)
-			})
+			q := s.reclaimSQL(limit)
 			var err error
 			if out, err = scanT41(ctx, t, q, limit, out, FormatTime(reclaimBefore)); err != nil {
 				return err
@@ -121,6 +118,16 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, reclaimB
 		out[i].Status, out[i].ClaimTime = StatusRequesting, nowS
 	}
 	return out, nil
+}
+
+// reclaimSQL is the reclaim half of ClaimDue: up to limit STATUS 2 rows
+// claimed before its one bind, oldest claim first. It reads T41_IX_RECLAIM
+// (STATUS, CLAIM_TIME, MSG_SEQ) in order (migration 2).
+func (s *Store) reclaimSQL(limit int) string {
+	return s.stmt(fmt.Sprintf("reclaim/%d", limit), func() string {
+		return "SELECT " + strings.Join(t41Cols, ", ") + " FROM T41 WHERE STATUS = '2' AND CLAIM_TIME < ?" +
+			" ORDER BY CLAIM_TIME, MSG_SEQ" + s.d.claimTail(limit)
+	})
 }
 
 // scanT41 appends the rows of q to out until out holds max rows. Reading

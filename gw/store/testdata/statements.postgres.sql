@@ -73,6 +73,22 @@ CREATE TABLE PNX (
 );
 -- 3 binds
 INSERT INTO SCHEMA_VERSION (VERSION, NAME, APPLIED_TIME) VALUES ($1, $2, $3);
+-- 0 binds
+SELECT pg_advisory_xact_lock(4100041);
+-- 1 binds
+SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND UPPER(table_name) = $1;
+-- 0 binds
+CREATE TABLE SCHEMA_VERSION (
+  VERSION      INTEGER NOT NULL PRIMARY KEY,
+  NAME         VARCHAR(100) NOT NULL,
+  APPLIED_TIME CHAR(14) NOT NULL
+);
+-- 1 binds
+SELECT COUNT(*) FROM SCHEMA_VERSION WHERE VERSION = $1;
+-- 0 binds
+CREATE INDEX T41_IX_RECLAIM ON T41 (STATUS, CLAIM_TIME, MSG_SEQ);
+-- 3 binds
+INSERT INTO SCHEMA_VERSION (VERSION, NAME, APPLIED_TIME) VALUES ($1, $2, $3);
 
 -- ===== InsertT41 (2 rows)
 -- 12 binds
