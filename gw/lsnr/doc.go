@@ -52,10 +52,18 @@
 //   - A future RESERVE_TIME is inserted into T41 (STATUS 1) through
 //     Options.Future and answered 0000 once committed, with a zero GW_ID:
 //     sch gives the message its GW_ID when it sends it; the REPORT carries
-//     that id and the client's MSG_KEY. Its key is checked against the
-//     duplicate index but not recorded there (sch records it when it claims
-//     the row; T41's unique CLIENT_ID, MSG_KEY refuses a second row, 1201).
-//     Without a store such SUBMITs are refused with 1003.
+//     that id and the client's MSG_KEY. Without a store such SUBMITs are
+//     refused with 1003.
+//   - Duplicates of a reserved message: its key is looked up in the
+//     duplicate index (Contains; a key recorded within the window is 1201)
+//     and T41's unique (CLIENT_ID, MSG_KEY) refuses a second reserved
+//     SUBMIT of it (1201) while it waits. It is not recorded in the index:
+//     sch queues the row with DUP_CHECKED N like every T41 row, and dist's
+//     check at send time records it. Recorded here, the key would be found
+//     by that check and the message ended with 1201 instead of being sent.
+//     The gap the rule leaves: an immediate SUBMIT of a key that waits in
+//     T41 is accepted (the hot path does not read T41); it is sent, and the
+//     reserved message ends with 1201 when its time comes, in a REPORT.
 //   - 2001 when the lane does not take the record within
 //     Options.PutTimeout (a block queue that stays full, a reject queue that
 //     is full, a removed queue), and when the duplicate index is full.

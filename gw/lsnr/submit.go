@@ -165,8 +165,9 @@ func (c *conn) enqueue(j *job, set *settings, now time.Time, m *msg.Message, fut
 	l := c.l
 	if future {
 		// The T41 row is checked against the index but not recorded:
-		// sch records it when it claims the row, and T41's unique
-		// (CLIENT_ID, MSG_KEY) refuses a second one meanwhile.
+		// sch queues it with DUP_CHECKED N and dist records the key when
+		// it sends it (recorded now, dist would end it with 1201); T41's
+		// unique (CLIENT_ID, MSG_KEY) refuses a second one meanwhile.
 		dup, err := l.opts.Dup.Contains(c.client, m.MsgKey, now)
 		if err != nil {
 			c.log.Error("duplicate index", zap.String("client", c.client), zap.Error(err))
