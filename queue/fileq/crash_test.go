@@ -145,7 +145,7 @@ func parseRecOK(b []byte) (producer, n uint64) {
 func TestCrashConsumer(t *testing.T) {
 	dir := t.TempDir()
 	n := crashRounds()
-	total := 300 * n
+	total := 200 * n
 	q := openT(t, dir, Options{SegmentSize: 8 << 10, Durability: SyncNone})
 	var batch [][]byte
 	for i := range total {
@@ -210,7 +210,12 @@ func TestCrashConsumer(t *testing.T) {
 	killed := 0
 	for ; killed < n; killed++ {
 		c := startChild(t, "consumer", "FILEQ_DIR="+dir, "FILEQ_SEGMENT=8192")
-		time.Sleep(time.Duration(2000+rand.IntN(30000)) * time.Microsecond)
+		// Kill at a random moment once it is taking.
+		deadline := time.Now().Add(10 * time.Second)
+		for c.nlines() == 0 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Microsecond)
+		}
+		time.Sleep(time.Duration(rand.IntN(20000)) * time.Microsecond)
 		if consume(c.kill()) {
 			break
 		}

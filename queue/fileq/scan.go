@@ -47,7 +47,7 @@ func scanSegment(f *os.File, from int64, next uint64, maxLen int, visit func(fra
 	if from >= r.size {
 		return r, nil
 	}
-	br := bufio.NewReaderSize(io.NewSectionReader(f, from, r.size-from), 256<<10)
+	br := bufio.NewReaderSize(io.NewSectionReader(f, from, r.size-from), int(min(max(r.size-from, 4096), 256<<10)))
 	var hdr [frameHeaderSize]byte
 	var data []byte
 	for {
