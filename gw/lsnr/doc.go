@@ -52,8 +52,10 @@
 //   - A future RESERVE_TIME is inserted into T41 (STATUS 1) through
 //     Options.Future and answered 0000 once committed, with a zero GW_ID:
 //     sch gives the message its GW_ID when it sends it; the REPORT carries
-//     that id and the client's MSG_KEY. Without a store such SUBMITs are
-//     refused with 1003.
+//     that id and the client's MSG_KEY. SUBJECT and TEXT are converted from
+//     EUC-KR to UTF-8 first: T41's text columns hold UTF-8 (business
+//     systems insert UTF-8 there, and sch converts it back to EUC-KR).
+//     Without a store such SUBMITs are refused with 1003.
 //   - Duplicates of a reserved message: its key is looked up in the
 //     duplicate index (Contains; a key recorded within the window is 1201)
 //     and T41's unique (CLIENT_ID, MSG_KEY) refuses a second reserved

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/m1gw/m1/gw/client"
 	"github.com/m1gw/m1/gw/dupindex"
+	"github.com/m1gw/m1/gw/layout"
 	"github.com/m1gw/m1/gw/msg"
 	"github.com/m1gw/m1/gw/sch"
 	"github.com/m1gw/m1/gw/store"
@@ -215,6 +217,45 @@ func TestReservedMessageIsSentNotDuplicate(t *testing.T) {
 		laneRecords(t, e.lanes['S'])
 		if code := distDupCheck(t, e.dup, &msg.Message{ClientID: cliA, MsgKey: k2}, time.Now()); code != telegram.ErrDuplicate {
 			t.Fatalf("control: dist check of a recorded key: %v, want 1201", code)
+		}
+	})
+}
+
+// TestReservedKoreanText: a reserved LMS with Korean SUBJECT and TEXT
+// (EUC-KR on the wire) is stored in T41 as UTF-8, on PostgreSQL (whose
+// UTF-8 columns refuse EUC-KR bytes) and on SQLite, and sch's claim turns it
+// back into the very EUC-KR bytes the client sent. The subject is chosen so
+// that its EUC-KR bytes are also valid UTF-8 ("짜짝 짤" is C2 A5 C2 A6 20
+// C2 A9: "¥¦ ©"): stored raw, sch would read it as that UTF-8 text.
+func TestReservedKoreanText(t *testing.T) {
+	const subjectUTF8, textUTF8 = "짜짝 짤", "[M1은행] 홍길동님 10,000원 입금되었습니다. 잔액 1,234,567원"
+	subject, text := string(layout.MustEUCKR(subjectUTF8)), string(layout.MustEUCKR(textUTF8))
+	if !utf8.ValidString(subject) || utf8.ValidString(text) {
+		t.Fatal("test text: the subject must be valid UTF-8 as EUC-KR bytes, the text not")
+	}
+	eachStore(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, envOpt{future: st})
+		c := bound(t, e.shared(), cliA, pwA, client.Options{})
+		reserve := time.Now().Add(time.Hour)
+		s := &telegram.Submit{MsgKey: newKey(), MsgType: 'L', JobClass: 'R', Callback: cbA, Dest: "01012345678",
+			ReserveTime: reserve.Format("20060102150405"), Subject: subject, Text: text}
+		if code, _, err := c.Submit(ctxT(t), s); err != nil || code != telegram.OK {
+			t.Fatalf("reserved Korean SUBMIT: %v %v", code, err)
+		}
+		row, ok, err := st.T41ByKey(context.Background(), cliA, s.MsgKey)
+		if err != nil || !ok {
+			t.Fatalf("T41 row: %v %v", ok, err)
+		}
+		if row.Subject != subjectUTF8 || row.Text != textUTF8 {
+			t.Fatalf("T41 holds subject %q text %q, want the UTF-8 %q %q", row.Subject, row.Text, subjectUTF8, textUTF8)
+		}
+		recs := schClaims(t, e, st, reserve.Add(time.Minute), 1)
+		m := recs[0]
+		if m.Result != telegram.OK || m.MsgKey != s.MsgKey || m.JobClass != 'R' {
+			t.Fatalf("sch's record: %+v", m)
+		}
+		if m.Subject != subject || m.Text != text {
+			t.Fatalf("sch's record holds subject % x text % x, want the EUC-KR sent % x % x", m.Subject, m.Text, subject, text)
 		}
 	})
 }

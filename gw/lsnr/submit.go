@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/m1gw/m1/gw/layout"
 	"github.com/m1gw/m1/gw/msg"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/gw/telegram"
@@ -178,8 +179,22 @@ func (c *conn) enqueue(j *job, set *settings, now time.Time, m *msg.Message, fut
 			j.finish(telegram.ErrDuplicate)
 			return
 		}
+		// T41's text columns hold UTF-8, as business systems write them
+		// and as sch reads them (it converts to EUC-KR); PostgreSQL
+		// refuses EUC-KR bytes there, and SQLite would keep bytes sch
+		// could take for UTF-8.
+		subj, err := layout.ToUTF8([]byte(m.Subject))
+		if err != nil {
+			j.finish(telegram.ErrTooLong)
+			return
+		}
+		text, err := layout.ToUTF8([]byte(m.Text))
+		if err != nil {
+			j.finish(telegram.ErrTooLong)
+			return
+		}
 		j.row = store.T41Row{ClientID: c.client, MsgKey: m.MsgKey, SendTime: m.SendTime, MsgType: string(m.MsgType),
-			JobClass: string(m.JobClass), Callback: m.Callback, Dest: m.Dest, Subject: m.Subject, Text: m.Text}
+			JobClass: string(m.JobClass), Callback: m.Callback, Dest: m.Dest, Subject: subj, Text: text}
 		l.future.in <- j
 		return
 	}
