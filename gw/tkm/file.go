@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"time"
 
@@ -26,8 +25,8 @@ type job struct {
 	log     *zap.Logger
 	res     *os.File
 	done    int // records with a result line
-	pending map[int]string
-	pendTo  int
+	jr      *journal        // the interrupted batch, when the start found one
+	resume  map[int]resumed // its records without a result line, by line
 	counts  map[telegram.Code]int
 	queued  int
 	broken  bool
@@ -42,8 +41,8 @@ type item struct {
 	lane   byte
 	m      *msg.Message // nil: refused
 	rec    []byte
-	oldID  string
-	resume bool
+	before bool // queued by the interrupted attempt: not put again
+	again  bool // of the interrupted batch, not queued then: put now
 }
 
 // take processes one complete file: from where a previous run stopped, to
@@ -61,6 +60,8 @@ func (t *Tkm) take(name string) {
 		_ = j.res.Close()
 	}
 	switch {
+	case errors.Is(err, errRetry):
+		j.log.Error("cannot resume the file yet; trying again at the next poll", zap.Error(err))
 	case errors.Is(err, errStopped):
 		j.log.Info("stopped within the file; it resumes at the next start", zap.Int("records_done", j.done))
 	case err != nil && j.done == 0 && !j.broken:
@@ -100,15 +101,41 @@ func (j *job) run() error {
 	if err := j.readPending(); err != nil {
 		return err
 	}
+	// Keys of the interrupted batch's fresh records that an earlier line
+	// of the file also has: the duplicate index cannot speak for them.
+	var earlier map[string]bool
+	if j.jr != nil {
+		earlier = map[string]bool{}
+		for _, e := range j.jr.entries {
+			if e.state == stateFresh && e.line > j.done {
+				earlier[keyOf(e.clientID, e.msgKey)] = false
+			}
+		}
+	}
 	r := bufio.NewReaderSize(f, 64<<10)
 	buf := make([]byte, msg.BulkRecordLen)
 	for line := 1; line <= j.done; line++ {
-		if _, err := msg.ReadBulkRecord(r, buf); err != nil {
+		rec, err := msg.ReadBulkRecord(r, buf)
+		if err != nil {
 			return fmt.Errorf("record %d, already done: %w", line, err)
+		}
+		if len(earlier) > 0 && len(rec) >= 30 {
+			if k := keyOf(trimAN(rec[:10]), trimAN(rec[10:30])); !earlier[k] {
+				if _, ok := earlier[k]; ok {
+					earlier[k] = true
+				}
+			}
 		}
 	}
 	if j.done > 0 {
 		j.log.Info("resuming the file", zap.Int("records_done", j.done))
+	}
+	pendTo := 0
+	if j.jr != nil {
+		if err := j.resolve(earlier); err != nil {
+			return err
+		}
+		pendTo = j.jr.last
 	}
 	line := j.done
 	batch := make([]item, 0, j.t.opts.Batch)
@@ -118,7 +145,9 @@ func (j *job) run() error {
 		}
 		batch = batch[:0]
 		var ferr error
-		for len(batch) < j.t.opts.Batch {
+		// The first batch covers the interrupted one whole, whatever the
+		// batch size now: its journal must carry every record decided.
+		for len(batch) < j.t.opts.Batch || line < pendTo {
 			rec, err := msg.ReadBulkRecord(r, buf)
 			if err == io.EOF {
 				ferr = io.EOF
@@ -201,22 +230,41 @@ func trimAN(b []byte) string {
 // result lines.
 func (j *job) step(batch []item) error {
 	t := j.t
+	jr := journal{first: batch[0].line, last: batch[len(batch)-1].line}
 	for i := range batch {
 		it := &batch[i]
-		if it.m == nil {
+		r, ok := j.resume[it.line]
+		switch {
+		case ok && r.queued:
+			// Queued before the interruption: answered, never put again,
+			// whatever a check with today's settings says.
+			it.before, it.gwid, it.code, it.m = true, r.gwid, telegram.OK, nil
+			e := r.pendEntry
+			e.state = stateQueued
+			jr.entries = append(jr.entries, e)
 			continue
+		case it.m == nil:
+			continue
+		case ok:
+			it.gwid, it.again = r.gwid, true
+		default:
+			it.gwid = t.ids.Next()
 		}
-		if old, ok := j.pending[it.line]; ok {
-			it.oldID, it.resume = old, true
-		}
-		it.gwid = t.ids.Next()
 		it.m.GWID = it.gwid
 		it.rec = it.m.Encode(make([]byte, 0, it.m.Size()))
 	}
-	if err := j.writePending(batch); err != nil {
+	now := t.opts.Now()
+	for _, jc := range []byte{'R', 'S', 'B'} {
+		for i := range batch {
+			if it := &batch[i]; it.rec != nil && it.lane == jc {
+				jr.entries = append(jr.entries, pendEntry{line: it.line, gwid: it.gwid, lane: jc,
+					state: j.freshness(it.m, now), clientID: it.m.ClientID, msgKey: it.m.MsgKey})
+			}
+		}
+	}
+	if err := j.writePending(jr); err != nil {
 		return err
 	}
-	var resumed []zap.Field
 	for _, jc := range []byte{'R', 'S', 'B'} {
 		var recs [][]byte
 		for i := range batch {
@@ -228,25 +276,34 @@ func (j *job) step(batch []item) error {
 			return err
 		}
 	}
+	if testHookAfterPuts != nil {
+		testHookAfterPuts()
+	}
 	out := make([]byte, 0, len(batch)*(msg.BulkResultLen+1))
-	queued := 0
+	queued, before, again := 0, 0, 0
 	for _, it := range batch {
 		gwid := ""
-		if it.rec != nil {
+		switch {
+		case it.before:
 			gwid = it.gwid
 			queued++
-			if it.resume {
-				resumed = append(resumed, zap.String(strconv.Itoa(it.line), it.oldID+" -> "+it.gwid))
+			before++
+		case it.rec != nil:
+			gwid = it.gwid
+			queued++
+			if it.again {
+				again++
 			}
-		} else {
+		default:
 			j.counts[it.code]++
 		}
 		out = msg.AppendBulkResult(out, it.line, it.key, it.code, gwid)
 	}
-	if len(resumed) > 0 {
-		t.stats.requeued.Add(uint64(len(resumed)))
-		j.log.Warn("records of a batch interrupted by a stop were queued again under new GW_IDs; "+
-			"if they had been queued before, dist ends the repeats with 1201", resumed...)
+	if before+again > 0 {
+		t.stats.resumed.Add(uint64(before))
+		t.stats.requeued.Add(uint64(again))
+		j.log.Info("interrupted batch finished: each record queued once, under its first GW_ID",
+			zap.Int("queued_before", before), zap.Int("queued_now", again))
 	}
 	if _, err := j.res.Write(out); err != nil {
 		return fmt.Errorf("result file: %w", err)
@@ -254,7 +311,8 @@ func (j *job) step(batch []item) error {
 	if err := j.res.Sync(); err != nil {
 		return fmt.Errorf("result file: %w", err)
 	}
-	before := j.done
+	j.resume = nil
+	before0 := j.done
 	j.done += len(batch)
 	j.queued += queued
 	t.stats.records.Add(uint64(len(batch)))
@@ -264,10 +322,28 @@ func (j *job) step(batch []item) error {
 		t.slot.AddIn(len(batch))
 		t.slot.AddOut(queued)
 	}
-	if j.done/t.opts.LogEvery != before/t.opts.LogEvery {
+	if j.done/t.opts.LogEvery != before0/t.opts.LogEvery {
 		j.log.Info("progress", zap.Int("records", j.done), zap.Int("queued", j.queued))
 	}
 	return nil
+}
+
+// freshness is the journal state of a record about to be put: fresh when
+// its key is not in the duplicate index now, so that finding it there
+// after a kill says dist took this batch's record.
+func (j *job) freshness(m *msg.Message, now time.Time) byte {
+	if j.t.opts.Dup == nil {
+		return stateDup
+	}
+	in, err := j.t.opts.Dup.Contains(m.ClientID, m.MsgKey, now)
+	if err != nil {
+		j.log.Warn("duplicate index unreadable: the record is journaled without its key's state", zap.Error(err))
+		return stateDup
+	}
+	if in {
+		return stateDup
+	}
+	return stateFresh
 }
 
 // put stores recs on q, waiting while it is full; a stop while waiting
@@ -373,14 +449,4 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		_ = d.Close()
 	}
-}
-
-// sortedLines is for tests and logs.
-func sortedLines(m map[int]string) []int {
-	var l []int
-	for k := range m {
-		l = append(l, k)
-	}
-	sort.Ints(l)
-	return l
 }

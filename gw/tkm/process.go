@@ -4,20 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
+	"path/filepath"
 	"sync"
 
 	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
+	"github.com/m1gw/m1/gw/dupindex"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/queue"
 )
-
-// NodeEnv names the environment variable that sets tkm_files' GW_ID node
-// number; default 3.
-const NodeEnv = "M1_NODE"
 
 // Process is tkm_files as cmd/tkm_files runs it: a Tkm with the lanes and
 // the process table opened for it and closed after it stopped.
@@ -37,14 +34,6 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		p.closeAll()
 		return nil, err
 	}
-	node := 0
-	if v := os.Getenv(NodeEnv); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 99 {
-			return fail(fmt.Errorf("tkm_files: %s=%q: want a node number 0..99", NodeEnv, v))
-		}
-		node = n
-	}
 	lanes := map[byte]queue.Queue{}
 	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
 		q, err := queues.Open(cfg, name, log)
@@ -54,12 +43,23 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		p.closers = append(p.closers, q.Close)
 		lanes[jc] = q
 	}
+	// The index dist checks and records keys in; tkm_files only reads it.
+	// A fresh home has no var/ yet.
+	idxPath := cfg.Path(cfg.Listener.DupIndex)
+	if err := os.MkdirAll(filepath.Dir(idxPath), 0o755); err != nil {
+		return fail(fmt.Errorf("tkm_files: %w", err))
+	}
+	idx, err := dupindex.Open(dupindex.Options{Path: idxPath, Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
+	if err != nil {
+		return fail(fmt.Errorf("tkm_files: duplicate index: %w", err))
+	}
+	p.closers = append(p.closers, idx.Close)
 	tab, err := queues.ProcTab(cfg, true, log)
 	if err != nil {
 		return fail(fmt.Errorf("process table: %w", err))
 	}
 	p.closers = append(p.closers, tab.Close)
-	t, err := New(Options{Config: cfg, Log: log, Lanes: lanes, Table: tab, Node: node})
+	t, err := New(Options{Config: cfg, Log: log, Lanes: lanes, Dup: idx, Table: tab, Node: cfg.GWIDNode(config.SlotTkmFiles)})
 	if err != nil {
 		return fail(err)
 	}

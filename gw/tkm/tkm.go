@@ -38,6 +38,10 @@ type Options struct {
 	// Lanes are the distributor's queues by JOB_CLASS ('R', 'S', 'B'),
 	// owned by the caller.
 	Lanes map[byte]queue.Queue
+	// Dup is the shared duplicate index, read only: with it a resume
+	// recognises records of an interrupted batch that dist already took
+	// (package doc). nil: only the lanes are looked at.
+	Dup DupIndex
 	// Table is the process table; nil: not published.
 	Table *proctab.Table
 	// SpoolDir overrides tkm_files.spool_dir.
@@ -71,7 +75,7 @@ type Tkm struct {
 	done     chan struct{}
 	running  atomic.Bool
 
-	stats struct{ files, records, queued, refused, requeued atomic.Uint64 }
+	stats struct{ files, records, queued, refused, resumed, requeued atomic.Uint64 }
 }
 
 // Stats are tkm_files' counters.
@@ -80,8 +84,14 @@ type Stats struct {
 	Records  uint64 // records read
 	Queued   uint64 // records queued
 	Refused  uint64 // records refused (result code not 0000)
-	Requeued uint64 // records of an interrupted batch queued again at resume
+	Resumed  uint64 // records of an interrupted batch found queued at resume (not put again)
+	Requeued uint64 // records of an interrupted batch found not queued at resume, queued then
 }
+
+// testHookAfterPuts, when set by a test, runs between a batch's puts and
+// its result lines: the crash test widens that window so its kills land
+// in it.
+var testHookAfterPuts func()
 
 // errStopped is returned inside a file's processing when Exit cut it short.
 var errStopped = errors.New("tkm: stopped")
@@ -98,6 +108,9 @@ func New(o Options) (*Tkm, error) {
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()
+	}
+	if o.Dup == nil {
+		o.Log.Warn("no duplicate index: a resume after a kill recognises only the records still in the lanes")
 	}
 	if o.SpoolDir == "" {
 		o.SpoolDir = o.Config.TkmFiles.SpoolDir
@@ -152,7 +165,7 @@ func New(o Options) (*Tkm, error) {
 // Stats returns the counters.
 func (t *Tkm) Stats() Stats {
 	return Stats{Files: t.stats.files.Load(), Records: t.stats.records.Load(), Queued: t.stats.queued.Load(),
-		Refused: t.stats.refused.Load(), Requeued: t.stats.requeued.Load()}
+		Refused: t.stats.refused.Load(), Resumed: t.stats.resumed.Load(), Requeued: t.stats.requeued.Load()}
 }
 
 // Main watches the spool directory until Exit.
