@@ -19,17 +19,17 @@ import (
 
 // job is one file being taken.
 type job struct {
-	t       *Tkm
-	name    string
-	path    string
-	log     *zap.Logger
-	res     *os.File
-	done    int // records with a result line
-	jr      *journal        // the interrupted batch, when the start found one
-	resume  map[int]resumed // its records without a result line, by line
-	counts  map[telegram.Code]int
-	queued  int
-	broken  bool
+	t      *Tkm
+	name   string
+	path   string
+	log    *zap.Logger
+	res    *os.File
+	done   int             // records with a result line
+	jr     *journal        // the interrupted batch, when the start found one
+	resume map[int]resumed // its records without a result line, by line
+	counts map[telegram.Code]int
+	queued int
+	broken bool
 }
 
 // item is one record of a batch.
