@@ -152,10 +152,10 @@
 // the same number of records per fdatasync. On the 2-CPU development VM,
 // whose disk is shared with other work and varies by a factor of several
 // from one second to the next, 1 KB records, a consumer committing every
-// 10 ms beside the producers, six runs gave:
+// 10 ms beside the producers, seven runs gave:
 //
-//	SyncEvery, 1 producer                  3–7 k records/s     0.9–1.0 × raw, fdatasync per record
-//	SyncGroup, 16 producers (~16 per sync) 16–43 k records/s   0.52–0.73 × raw, fdatasync per 16
+//	SyncEvery, 1 producer                  1.5–7 k records/s   0.7–1.0 × raw, fdatasync per record
+//	SyncGroup, 16 producers (~16 per sync) 16–43 k records/s   0.52–0.77 × raw, fdatasync per 16
 //	SyncNone, 1 producer                   100–150 k records/s  0.2 × raw, a bare write() per record
 //
 // The group-commit gap to raw is the consumer's position writes (two

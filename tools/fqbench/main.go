@@ -17,7 +17,7 @@
 // group case, after a sync answers all N producers, the next sync waits
 // until they are scheduled and Put again; the raw writer never waits. With
 // 2N producers and at most N records per sync, one half Puts while the
-// other half's sync runs, so the disk is never idle, at the same batch.
+// other half's sync runs, so the disk need not wait for producers.
 //
 // Each case runs --rounds times, each run followed at once by its baseline,
 // so that a noisy neighbour on the disk hits both alike. records/s are the
