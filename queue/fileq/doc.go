@@ -154,9 +154,9 @@
 // from one second to the next, 1 KB records, a consumer committing every
 // 10 ms beside the producers, seven runs gave:
 //
-//	SyncEvery, 1 producer                  1.5–7 k records/s   0.7–1.0 × raw, fdatasync per record
+//	SyncEvery, 1 producer                  1.5–7 k records/s   0.6–1.1 × raw, fdatasync per record
 //	SyncGroup, 16 producers (~16 per sync) 16–43 k records/s   0.52–0.77 × raw, fdatasync per 16
-//	SyncNone, 1 producer                   100–150 k records/s  0.2 × raw, a bare write() per record
+//	SyncNone, 1 producer                   90–150 k records/s  0.2–0.35 × raw, a bare write() per record
 //
 // The group-commit gap to raw is the consumer's position writes (two
 // flushes each) and the moment after each sync when the answered producers
