@@ -3,7 +3,7 @@
 //
 // # Files
 //
-//	etc/m1.toml        paths, database, logs, timeouts, process table,
+//	etc/m1.toml        paths, database, node, logs, timeouts, process table,
 //	                   queues, listener ports, senders, dist, sch, dbx,
 //	                   tkm_files (TOML)
 //	etc/clients.toml   client registry: id, password hash, TPS (TOML)
@@ -59,6 +59,15 @@
 // format), never passwords; CheckPassword compares in constant time and
 // Clients.Authenticate spends the same work on an unknown client id. The
 // command gw/config/m1passwd prints a hash for a password read from stdin.
+//
+// # GW_ID node numbers
+//
+// node.id (0 to 9) numbers the M1 home among the homes sharing one
+// database; each process that makes GW_IDs uses Config.GWIDNode(slot),
+// node.id × 10 + slot, slot 1 eai_lsnr, 2 sch, 3 tkm_files. Nothing else
+// sets a node number: no environment variable, so two hosts cannot collide
+// by a variable forgotten in one start script. A changed node.id takes
+// effect at the next start.
 //
 // # Queue keys
 //

@@ -61,6 +61,7 @@ type Config struct {
 
 	Paths    Paths    `toml:"paths"`
 	Database Database `toml:"database"`
+	Node     Node     `toml:"node"`
 	Log      Log      `toml:"log"`
 	Timeouts Timeouts `toml:"timeouts"`
 	ProcTab  ProcTab  `toml:"proctab"`
@@ -109,6 +110,37 @@ func (d Database) Driver() string {
 	}
 	return ""
 }
+
+// Node numbers this home among the M1 homes (hosts) that share one
+// database. Every GW_ID carries a two-digit node number (gw/msg IDGen), and
+// two processes making GW_IDs at the same time must not share one, or two
+// messages could be given one GW_ID. Each process that makes GW_IDs takes
+// GWIDNode(its slot): node.id × 10 + slot. One eai_lsnr, one sch and one
+// tkm_files run per home (the process table refuses a second live process
+// of a name), so distinct node.id values give every process a node of its
+// own.
+type Node struct {
+	ID int `toml:"id"` // 0 to MaxNodeID, different on every home sharing the database
+}
+
+// MaxNodeID is the largest node.id: ten homes, ten slots each, fill the
+// two digits of a GW_ID's node.
+const MaxNodeID = 9
+
+// GW_ID node slots: the last digit of the node number of each process that
+// makes GW_IDs. dist, dbx and the senders make none; slots 0 and 4 to 9 are
+// reserved (tools/carriersim's benchmark uses node 98, a slot no process
+// takes).
+const (
+	SlotListener = 1 // eai_lsnr
+	SlotSch      = 2 // sch
+	SlotTkmFiles = 3 // tkm_files
+)
+
+// GWIDNode returns the GW_ID node number (0..99) of the process in slot:
+// node.id × 10 + slot. With the default node.id 0 that is 1 for eai_lsnr,
+// 2 for sch and 3 for tkm_files, the numbers they used before node.id.
+func (c *Config) GWIDNode(slot int) int { return c.Node.ID*10 + slot }
 
 // Log is the logging of every process.
 type Log struct {

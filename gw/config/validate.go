@@ -136,6 +136,9 @@ func (c *Config) validate(e *errs) {
 	if c.Database.Driver() == "" {
 		e.at("database.dsn", "database.dsn", "%q: want sqlite:PATH, postgres://..., or oracle://...", c.Database.DSN)
 	}
+	if c.Node.ID < 0 || c.Node.ID > MaxNodeID {
+		e.at("node.id", "node.id", "%d: 0 to %d, different on every host that shares the database", c.Node.ID, MaxNodeID)
+	}
 	if c.Log.Format != "json" && c.Log.Format != "console" {
 		e.at("log.format", "log.format", "%q: json or console", c.Log.Format)
 	}

@@ -82,7 +82,8 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	}
 	p.closers = append(p.closers, func() error { slot.Release(); return nil })
 	p.slot, p.heartbeat, p.hbStop = slot, cfg.ProcTab.Heartbeat.D(), make(chan struct{})
-	l, err := New(Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, Dup: dup, Future: st})
+	l, err := New(Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, Dup: dup, Future: st,
+		Node: cfg.GWIDNode(config.SlotListener)})
 	if err != nil {
 		return fail(err)
 	}

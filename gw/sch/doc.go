@@ -70,8 +70,10 @@
 // UPDATE SKIP LOCKED) and SQLite runs one writer at a time, so no row is
 // claimed twice (store.ClaimDue). Tested with two sch processes on
 // PostgreSQL and 10,000 due rows. Each needs its own GW_ID node number
-// (Options.Node; cmd/sch reads M1_NODE, default 2) and, on one host, its own
-// process name (Options.Name, default "sch").
+// (Options.Node): cmd/sch takes config.GWIDNode(config.SlotSch), node.id of
+// etc/m1.toml × 10 + 2, so sch on two hosts whose node.id differ never make
+// the same GW_ID. On one host each also needs its own process name
+// (Options.Name, default "sch").
 //
 // # A database that is down
 //

@@ -3,8 +3,6 @@ package sch
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 
 	"go.uber.org/zap"
@@ -15,10 +13,6 @@ import (
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/queue"
 )
-
-// NodeEnv names the environment variable that sets the GW_ID node number of
-// a sch (two sch on two hosts need different ones); default 2.
-const NodeEnv = "M1_NODE"
 
 // Process is sch as cmd/sch runs it: a Sch with the lanes, the store and
 // the process table opened for it and closed after it stopped.
@@ -39,14 +33,6 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		p.closeAll()
 		return nil, err
 	}
-	node := 0
-	if v := os.Getenv(NodeEnv); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 99 {
-			return fail(fmt.Errorf("sch: %s=%q: want a node number 0..99", NodeEnv, v))
-		}
-		node = n
-	}
 	lanes := map[byte]queue.Queue{}
 	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
 		q, err := queues.Open(cfg, name, log)
@@ -66,7 +52,7 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		return fail(fmt.Errorf("store: %w", err))
 	}
 	p.closers = append(p.closers, st.Close)
-	s, err := New(Options{Config: cfg, Log: log, Store: st, Lanes: lanes, Table: tab, Node: node})
+	s, err := New(Options{Config: cfg, Log: log, Store: st, Lanes: lanes, Table: tab, Node: cfg.GWIDNode(config.SlotSch)})
 	if err != nil {
 		return fail(err)
 	}
