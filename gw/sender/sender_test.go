@@ -402,3 +402,64 @@ func TestLinkCheckUnanswered(t *testing.T) {
 		t.Fatalf("logins %d, link checks %d: the silent link was not dropped", logins.Load(), links.Load())
 	}
 }
+
+// A stop while reports pour in returns (the read loop is not left blocked
+// handing over a PDU nobody takes).
+func TestStopUnderReports(t *testing.T) {
+	for i := 0; i < 3; i++ {
+		r := newRig(t, 3000, sim.Config{ReportDelayMax: 2 * time.Millisecond})
+		s, err := New(r.options("KT1", "kt", 128, 1000000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Main() }()
+		for r.sim.Stats().ReportsSent < 1000 {
+			time.Sleep(time.Millisecond)
+		}
+		exited := make(chan struct{})
+		go func() { s.Exit(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			t.Fatal("Exit did not return")
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// DBX full at a stop: the sender gives up after the drain timeout (nothing
+// committed that is not stored) and Exit returns, though the carrier keeps
+// sending.
+func TestStopWithDBXFull(t *testing.T) {
+	r := newRig(t, 1000, sim.Config{})
+	small := openQueue(t, "DBX", testKey(t), 64, msg.MaxEventSize, true)
+	o := r.options("KT1", "kt", 512, 1000000)
+	o.DBX = small
+	o.DrainTimeout = 200 * time.Millisecond
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Main() }()
+	for small.Len() < 64 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // answers pile up behind the full DBX
+	exited := make(chan struct{})
+	go func() { s.Exit(); close(exited) }()
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Exit did not return")
+	}
+	if err := <-done; err == nil {
+		t.Fatal("Main returned nil with events it could not store")
+	}
+	if n, st := r.snd.Len(), r.sim.Stats(); n < 1000-64 {
+		t.Fatalf("%d records left in SND, %d events stored: committed what was not stored (sim %+v)", n, small.Len(), st)
+	}
+}

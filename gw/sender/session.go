@@ -41,11 +41,13 @@ func (s *Sender) serve(l *link) error {
 	defer l.nc.Close()
 	s.o.State.SetLink(true)
 	rx := make(chan rxItem, 256)
+	quit := make(chan struct{})
 	var rwg sync.WaitGroup
 	rwg.Add(1)
-	go s.readLoop(l, rx, &rwg)
+	go s.readLoop(l, rx, quit, &rwg)
 	defer rwg.Wait()
-	defer l.nc.Close() // ends the read loop (deferred calls run in reverse)
+	defer close(quit)  // ends the read loop waiting to hand over a PDU
+	defer l.nc.Close() // ends the read loop waiting to read (deferred calls run in reverse)
 
 	ss := &session{l: l, lastRx: time.Now()}
 	tick := time.NewTicker(min(s.o.LinkCheck/4, time.Second))
@@ -133,7 +135,7 @@ func (s *Sender) serve(l *link) error {
 	}
 }
 
-func (s *Sender) readLoop(l *link, rx chan<- rxItem, wg *sync.WaitGroup) {
+func (s *Sender) readLoop(l *link, rx chan<- rxItem, quit <-chan struct{}, wg *sync.WaitGroup) {
 	defer wg.Done()
 	var buf []byte
 	for {
@@ -143,11 +145,18 @@ func (s *Sender) readLoop(l *link, rx chan<- rxItem, wg *sync.WaitGroup) {
 			err = s.o.Dialect.Decode(f, &p)
 			buf = f[:0]
 		}
+		it := rxItem{p: p}
 		if err != nil {
-			rx <- rxItem{err: fmt.Errorf("read: %w", err)}
+			it = rxItem{err: fmt.Errorf("read: %w", err)}
+		}
+		select {
+		case rx <- it:
+		case <-quit:
 			return
 		}
-		rx <- rxItem{p: p}
+		if err != nil {
+			return
+		}
 	}
 }
 
