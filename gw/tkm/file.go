@@ -275,9 +275,9 @@ func (j *job) step(batch []item) error {
 		if err := j.put(t.opts.Lanes[jc], recs); err != nil {
 			return err
 		}
-	}
-	if testHookAfterPuts != nil {
-		testHookAfterPuts()
+		if testHookAfterPut != nil {
+			testHookAfterPut(jc)
+		}
 	}
 	out := make([]byte, 0, len(batch)*(msg.BulkResultLen+1))
 	queued, before, again := 0, 0, 0

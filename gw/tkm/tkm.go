@@ -88,10 +88,11 @@ type Stats struct {
 	Requeued uint64 // records of an interrupted batch found not queued at resume, queued then
 }
 
-// testHookAfterPuts, when set by a test, runs between a batch's puts and
-// its result lines: the crash test widens that window so its kills land
-// in it.
-var testHookAfterPuts func()
+// testHookAfterPut, when set by a test, runs after a batch's put on each
+// lane (the last one is followed by the result lines): the crash test
+// widens the window between the puts and the result lines so that its
+// kills land in it, between two lanes as well as after all three.
+var testHookAfterPut func(lane byte)
 
 // errStopped is returned inside a file's processing when Exit cut it short.
 var errStopped = errors.New("tkm: stopped")
