@@ -31,6 +31,8 @@ func runBench(n int, w io.Writer, log *zap.Logger) error {
 	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Fprintf(w, "load average: %s", la)
 	}
+	const tries = 3
+	fmt.Fprintf(w, "best of %d runs each; ceiling: %d raw clients at once, window 1024 each, answering reports\n", tries, ceilingClients)
 	fmt.Fprintf(w, "%-8s %-8s %12s %10s\n", "dialect", "window", "submits/s", "reports")
 	dialects := []carrier.Dialect{carrier.KT, carrier.SKT, carrier.LGRelay}
 	minW128, minCeil := 0.0, 0.0
@@ -40,18 +42,29 @@ func runBench(n int, w io.Writer, log *zap.Logger) error {
 			if win == 1 {
 				cnt = max(n/4, 1) // latency-bound: fewer records, same figure
 			}
-			rate, reports, err := benchSender(d, win, cnt, log)
-			if err != nil {
-				return fmt.Errorf("%s window %d: %w", d.Name(), win, err)
+			var rate float64
+			var reports int
+			for try := 0; try < tries; try++ { // best of: the machine is shared
+				r, rep, err := benchSender(d, win, cnt, log)
+				if err != nil {
+					return fmt.Errorf("%s window %d: %w", d.Name(), win, err)
+				}
+				if r > rate {
+					rate, reports = r, rep
+				}
 			}
 			fmt.Fprintf(w, "%-8s %-8d %12.0f %10d\n", d.Name(), win, rate, reports)
 			if win == 128 && (minW128 == 0 || rate < minW128) {
 				minW128 = rate
 			}
 		}
-		ceil, err := benchCeiling(d, 2*n)
-		if err != nil {
-			return fmt.Errorf("%s ceiling: %w", d.Name(), err)
+		var ceil float64
+		for try := 0; try < tries; try++ {
+			c, err := benchCeiling(d, 2*n)
+			if err != nil {
+				return fmt.Errorf("%s ceiling: %w", d.Name(), err)
+			}
+			ceil = max(ceil, c)
 		}
 		fmt.Fprintf(w, "%-8s %-8s %12.0f\n", d.Name(), "ceiling", ceil)
 		if minCeil == 0 || ceil < minCeil {
@@ -69,17 +82,32 @@ func simFor(d carrier.Dialect, log *zap.Logger) (*sim.Sim, error) {
 		Mix: sim.Mix{UnknownSub: 2, Expired: 3, Spam: 1}, Seed: 1, Log: log})
 }
 
+// ceilingClients raw clients blast the simulator at once: one client
+// alone measures itself as much as the simulator.
+const ceilingClients = 4
+
 func benchCeiling(d carrier.Dialect, n int) (float64, error) {
 	s, err := simFor(d, zap.NewNop())
 	if err != nil {
 		return 0, err
 	}
 	defer s.Close()
-	res, err := sim.Blast(s.Addr("S"), d, "blast", n, 1024, true, time.Minute)
-	if err != nil {
+	var wg sync.WaitGroup
+	errs := make([]error, ceilingClients)
+	start := time.Now()
+	for i := range ceilingClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = sim.Blast(s.Addr("S"), d, "blast", n/ceilingClients, 1024, true, time.Minute)
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if err := errors.Join(errs...); err != nil {
 		return 0, err
 	}
-	return res.PerSecond(), nil
+	return float64(n/ceilingClients*ceilingClients) / el.Seconds(), nil
 }
 
 func benchQueue(name string, capacity, size int) (*shmq.Queue, ipc.Key, error) {
