@@ -463,3 +463,25 @@ func TestStopWithDBXFull(t *testing.T) {
 		t.Fatalf("%d records left in SND, %d events stored: committed what was not stored (sim %+v)", n, small.Len(), st)
 	}
 }
+
+// A record that is not a message is passed over (logged), committed with
+// the others, and never submitted.
+func TestUndecodableRecordPassedOver(t *testing.T) {
+	r := newRig(t, 5, sim.Config{})
+	if err := r.snd.Put([]byte("not a message record"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r.put(5)
+	st := &recState{}
+	o := r.options("KT1", "kt", 4, 1000)
+	o.State = st
+	r.run(o)
+	r.drain(false, 10*time.Second)
+	r.waitCommitted(5 * time.Second)
+	if s := r.sim.Stats(); s.Received != 10 || s.Unique != 10 {
+		t.Fatalf("sim %+v", s)
+	}
+	if st.errs.Load() != 1 {
+		t.Fatalf("errors counted %d, want 1", st.errs.Load())
+	}
+}

@@ -31,7 +31,9 @@ func newTracker() *tracker { return &tracker{inflight: map[uint32]*entry{}} }
 
 func (t *tracker) add(e *entry) {
 	t.taken = append(t.taken, e)
-	t.ready = append(t.ready, e)
+	if !e.done { // a record that is not a message is done when taken
+		t.ready = append(t.ready, e)
+	}
 }
 
 // advance pops the done prefix and returns the position to commit and how
