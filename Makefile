@@ -8,7 +8,7 @@ TOOLS     := $(notdir $(wildcard tools/*))
 # with the race detector.
 RACE_PKGS ?= ./ipc/... ./queue/... ./gw/proctab/... ./gw/queues/... ./gw/dupindex/... \
              ./gw/logging/... ./gw/daemon/... ./gw/client/... ./gw/msg/... ./gw/store/... \
-             ./gw/dist/...
+             ./gw/dist/... ./gw/lsnr/... ./gw/sch/... ./gw/tkm/...
 
 .PHONY: all help build test test-race lint vet fmt-check demo bench bench-queue bench-fileq bench-dist bench-store bench-dupindex \
         chaos-queue fuzz-short clean
@@ -71,8 +71,9 @@ bench-store:
 bench-dupindex:
 	$(GO) test -count=1 -run '^$$' -bench CheckAndInsert -benchtime=2s ./gw/dupindex/
 
+# Run on the disk you want to measure (not tmpfs): the file queue in ./ .
 bench-fileq: build
-	$(BIN)/fqbench
+	$(BIN)/fqbench --dir .
 
 chaos-queue:
 	SHMQ_CRASH_ROUNDS=1000 $(GO) test -count=1 -run 'TestCrash' -v ./queue/shmq/
