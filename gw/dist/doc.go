@@ -28,10 +28,13 @@
 //  3. Destination (1203), callback registration for the client (1202,
 //     every record), duplicate index (1201, only for DUP_CHECKED N): Final.
 //     The key is recorded last, so a record refused for its callback does
-//     not burn its MSG_KEY. A redelivered record whose key is found is
-//     taken for its own insert before the crash that redelivered it, not a
-//     duplicate (a real duplicate arriving in exactly that batch would be
-//     sent; rejecting a message the client sent once is worse).
+//     not burn its MSG_KEY. The key is recorded before the transaction
+//     commits the lane record (step 4 below), and gw/tkm's resume relies on
+//     it: a DUP_CHECKED N record that passed 1203 and 1202 and has left its
+//     lane has its key in the index. A redelivered record whose key is
+//     found is taken for its own insert before the crash that redelivered
+//     it, not a duplicate (a real duplicate arriving in exactly that batch
+//     would be sent; rejecting a message the client sent once is worse).
 //  4. Validity: EXPIRE_TIME, or ACCEPT_TIME + timeouts.validity when it is
 //     zeros. Past it: Final 3005.
 //  5. Carrier from PNX; route by config.Routes.Match; sender by the route's

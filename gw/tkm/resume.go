@@ -140,7 +140,11 @@ func (t *Tkm) scanLanes(want map[string]int) ([]int, error) {
 			found = append(found, i)
 		}
 	}
+	all := func() bool { return len(seen) == len(want) }
 	for _, jc := range []byte{'R', 'S', 'B'} {
+		if all() {
+			break
+		}
 		name := t.opts.Lanes[jc].Name()
 		o, err := queues.Options(cfg, name, false, nil)
 		if err != nil {
@@ -156,7 +160,7 @@ func (t *Tkm) scanLanes(want map[string]int) ([]int, error) {
 		case !errors.Is(err, ipc.ErrNotExist):
 			return nil, fmt.Errorf("lane %s: %w", name, err)
 		}
-		if err := fileq.Peek(o.Dir, func(_ uint64, data []byte) bool { look(data); return true }); err != nil {
+		if err := fileq.Peek(o.Dir, func(_ uint64, data []byte) bool { look(data); return !all() }); err != nil {
 			return nil, fmt.Errorf("lane %s: %w", name, err)
 		}
 	}
