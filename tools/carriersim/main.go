@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -50,8 +51,22 @@ func run() int {
 		every    = flag.Duration("every", 10*time.Second, "print the counters this often (0: never)")
 		bench    = flag.Bool("bench", false, "run the sender benchmark and exit")
 		benchN   = flag.Int("bench-n", 20000, "submits per benchmark run")
+		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile to this file")
 	)
 	flag.Parse()
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "carriersim:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "carriersim:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	log, _ := zap.NewProduction()
 	defer func() { _ = log.Sync() }()
 	if *bench {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,15 +63,23 @@ func (c *conn) writeLoop() {
 				c.close()
 				return
 			}
-			for more := true; more; {
-				select {
-				case b := <-c.out:
-					if _, err := w.Write(b); err != nil {
-						c.close()
-						return
+			// Drain what is queued; yield once and drain again, so that
+			// frames produced by other goroutines (report timers firing
+			// together) share one write.
+			for pass := 0; pass < 2; pass++ {
+				for more := true; more; {
+					select {
+					case b := <-c.out:
+						if _, err := w.Write(b); err != nil {
+							c.close()
+							return
+						}
+					default:
+						more = false
 					}
-				default:
-					more = false
+				}
+				if pass == 0 {
+					runtime.Gosched()
 				}
 			}
 			if err := w.Flush(); err != nil {
