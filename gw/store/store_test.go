@@ -346,5 +346,9 @@ func TestSummary(t *testing.T) {
 		if got["L4/0000/KT1"] != 1 || got["L3//KT1"] != 1 {
 			t.Fatalf("summary = %v", got)
 		}
+		k, err := s.CountKeys(bg)
+		if err != nil || k.Rows != 2 || k.Keys != 2 || k.FinalKeys != 1 {
+			t.Fatalf("CountKeys = %+v, %v", k, err)
+		}
 	})
 }

@@ -41,3 +41,38 @@ func (s *Store) summary(ctx context.Context) ([]SummaryRow, error) {
 	}
 	return out, r.Close()
 }
+
+// KeyCounts is what the end-to-end checks compare with what was accepted:
+// T41_LOG's rows, its distinct (CLIENT_ID, MSG_KEY) pairs, and those of the
+// pairs whose every row is final.
+type KeyCounts struct {
+	Rows      int64
+	Keys      int64
+	FinalKeys int64
+}
+
+// CountKeys counts T41_LOG's rows and distinct client keys. More rows than
+// keys means a message was recorded twice (a duplicate intake ended 1201).
+func (s *Store) CountKeys(ctx context.Context) (KeyCounts, error) {
+	k, err := s.countKeys(ctx)
+	return k, s.wrap("count keys of T41_LOG", err)
+}
+
+func (s *Store) countKeys(ctx context.Context) (KeyCounts, error) {
+	var k KeyCounts
+	r, err := s.b.query(ctx, "SELECT COUNT(*), COUNT(DISTINCT CLIENT_ID || '/' || MSG_KEY), "+
+		"COUNT(DISTINCT CASE WHEN STATUS = '4' THEN CLIENT_ID || '/' || MSG_KEY END) FROM T41_LOG")
+	if err != nil {
+		return k, err
+	}
+	defer r.Close()
+	if r.Next() {
+		if err := r.Scan(&k.Rows, &k.Keys, &k.FinalKeys); err != nil {
+			return k, err
+		}
+	}
+	if err := r.Err(); err != nil {
+		return k, err
+	}
+	return k, r.Close()
+}
