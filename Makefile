@@ -11,6 +11,7 @@ RACE_PKGS ?= ./ipc/... ./queue/... ./gw/proctab/... ./gw/queues/... ./gw/dupinde
              ./gw/dist/... ./gw/lsnr/... ./gw/sch/... ./gw/tkm/...
 
 .PHONY: all help build test test-race lint vet fmt-check demo bench bench-queue bench-fileq bench-dist bench-store bench-dupindex \
+        bench-lsnr bench-sch bench-sender bench-dbx \
         chaos-queue fuzz-short clean
 
 all: build
@@ -24,6 +25,10 @@ help:
 	@echo "make bench-dist   the distributor alone, one record per op and batched"
 	@echo "make bench-store  database events and T41 claims, SQLite and PostgreSQL"
 	@echo "make bench-dupindex  the duplicate index vs a map with a mutex"
+	@echo "make bench-lsnr   the eai_lsnr process vs an echo server, over TCP"
+	@echo "make bench-sch    T41 drain into the lanes vs ClaimDue alone, SQLite and PostgreSQL"
+	@echo "make bench-sender one sender vs the simulator's ceiling, per dialect and window"
+	@echo "make bench-dbx    dbx events/s vs store.ApplyEvents alone, SQLite and PostgreSQL"
 	@echo "make chaos-queue  the queue crash tests with many more SIGKILL rounds"
 	@echo "make fuzz-short   every fuzzer for a short while"
 
@@ -70,6 +75,19 @@ bench-store:
 
 bench-dupindex:
 	$(GO) test -count=1 -run '^$$' -bench CheckAndInsert -benchtime=2s ./gw/dupindex/
+
+bench-lsnr: build
+	@$(GO) build -o $(BIN)/m1passwd ./gw/config/m1passwd
+	sh tools/loadgen/bench_procs.sh $(BIN) -n 300000 --window 8 -q --baseline --line
+
+bench-sch:
+	$(GO) test -count=1 -run '^$$' -bench T41Drain -benchtime 1x ./gw/sch/ | tee /dev/stderr | grep '^sch: '
+
+bench-sender: build
+	$(BIN)/carriersim --bench
+
+bench-dbx: build
+	$(BIN)/dbxbench --etc etc
 
 # Run on the disk you want to measure (not tmpfs): the file queue in ./ .
 bench-fileq: build
