@@ -94,3 +94,23 @@ func TestDuplicatesCounted(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 }
+
+func TestRandomDrops(t *testing.T) {
+	s := start(t, Config{DropProb: 1})
+	if _, err := Blast(s.Addr("SKT1"), carrier.SKT, "acct", 10, 10, false, 5*time.Second); err == nil {
+		t.Fatal("blast through a link dropped at every submit succeeded")
+	}
+	if st := s.Stats(); st.Drops == 0 || st.Accepted != 0 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func TestLoginRefused(t *testing.T) {
+	s := start(t, Config{Accounts: map[string]string{"m1": "right"}})
+	if _, err := Blast(s.Addr("LG"), carrier.LGRelay, "m1", 1, 1, false, 5*time.Second); err == nil {
+		t.Fatal("login with a wrong password accepted")
+	}
+	if st := s.Stats(); st.LoginsRefused != 1 || st.Logins != 0 {
+		t.Fatalf("%+v", st)
+	}
+}
