@@ -64,7 +64,10 @@ func TestValidAndInvalidRecords(t *testing.T) {
 	t.Cleanup(func() { _ = tab.Close() })
 	k := run(t, Options{Config: cfg, Log: zaptest.NewLogger(t), Lanes: openLanes(t, cfg), Table: tab, Batch: 7})
 	done := filepath.Join(spool, DoneDir)
-	waitFor(t, 10*time.Second, "file in done/", func() bool { return exists(filepath.Join(done, "B20261122.dat.result")) })
+	// The marker goes last (finishMove).
+	waitFor(t, 10*time.Second, "file in done/", func() bool {
+		return exists(filepath.Join(done, "B20261122.dat.result")) && !exists(filepath.Join(spool, "B20261122.dat.done"))
+	})
 	if exists(filepath.Join(spool, "B20261122.dat")) || exists(filepath.Join(spool, "B20261122.dat.done")) ||
 		exists(filepath.Join(spool, "B20261122.dat.pending")) || !exists(filepath.Join(done, "B20261122.dat")) {
 		t.Fatal("file, marker or journal left in the spool, or file not in done/")
