@@ -8,9 +8,10 @@ TOOLS     := $(notdir $(wildcard tools/*))
 # with the race detector.
 RACE_PKGS ?= ./ipc/... ./queue/... ./gw/proctab/... ./gw/queues/... ./gw/dupindex/... \
              ./gw/logging/... ./gw/daemon/... ./gw/client/... ./gw/msg/... ./gw/store/... \
-             ./gw/dist/... ./gw/lsnr/... ./gw/sch/... ./gw/tkm/...
+             ./gw/dist/... ./gw/lsnr/... ./gw/sch/... ./gw/tkm/... ./gw/sender/... \
+             ./gw/carrier/... ./gw/dbx/... ./tools/carriersim/...
 
-.PHONY: all help build test test-race lint vet fmt-check demo bench bench-queue bench-fileq bench-dist bench-store bench-dupindex \
+.PHONY: all help build test test-race lint vet fmt-check demo e2e chaos bench bench-queue bench-fileq bench-dist bench-store bench-dupindex \
         bench-lsnr bench-sch bench-sender bench-dbx \
         chaos-queue fuzz-short clean
 
@@ -29,6 +30,8 @@ help:
 	@echo "make bench-sch    T41 drain into the lanes vs ClaimDue alone, SQLite and PostgreSQL"
 	@echo "make bench-sender one sender vs the simulator's ceiling, per dialect and window"
 	@echo "make bench-dbx    dbx events/s vs store.ApplyEvents alone, SQLite and PostgreSQL"
+	@echo "make e2e          the whole suite end to end on SQLite and PostgreSQL (E2E_MESSAGES)"
+	@echo "make chaos        the same under SIGKILLs, a database outage, link drops, ipcrm (CHAOS_MESSAGES)"
 	@echo "make chaos-queue  the queue crash tests with many more SIGKILL rounds"
 	@echo "make fuzz-short   every fuzzer for a short while"
 
@@ -62,6 +65,21 @@ test-race:
 # carriers, in a temporary home, under two minutes.
 demo: build
 	scripts/demo
+
+# End to end: the whole suite as real processes on SQLite and PostgreSQL
+# (E2E_MESSAGES over TCP; make test runs a small one), and the chaos version
+# (CHAOS_MESSAGES; the full run is 100,000).
+E2E_MESSAGES   ?= 20000
+CHAOS_MESSAGES ?= 100000
+e2e:
+	@mkdir -p log; E2E_MESSAGES=$(E2E_MESSAGES) $(GO) test -count=1 -timeout 60m -run 'TestEndToEnd' -v ./e2e/ >log/e2e.log 2>&1; rc=$$?; \
+	grep -E '^(--- |ok|FAIL)|e2e_test.go' log/e2e.log; \
+	grep '^e2e: ' log/e2e.log | awk '{for (i = 2; i <= NF; i++) {split($$i, kv, "="); v[kv[1]] += kv[2]; if (kv[1] == "rate" && (r == "" || kv[2] < r)) r = kv[2]}} \
+	  END {printf "e2e: messages=%d lost=%d duplicates=%d rate=%d\n", v["messages"], v["lost"], v["duplicates"], r}'; exit $$rc
+
+chaos:
+	@mkdir -p log; CHAOS_MESSAGES=$(CHAOS_MESSAGES) $(GO) test -count=1 -timeout 120m -run 'TestChaos' -v ./e2e/ >log/chaos.log 2>&1; rc=$$?; \
+	grep -E '^(--- |ok|FAIL)|e2e_test.go' log/chaos.log; grep '^chaos: ' log/chaos.log | tail -1; exit $$rc
 
 bench-queue: build
 	$(BIN)/qbench
