@@ -12,7 +12,7 @@ RACE_PKGS ?= ./ipc/... ./queue/... ./gw/proctab/... ./gw/queues/... ./gw/dupinde
              ./gw/carrier/... ./gw/dbx/... ./tools/carriersim/...
 
 .PHONY: all help build test test-race lint vet fmt-check demo e2e chaos bench bench-queue bench-fileq bench-dist bench-store bench-dupindex \
-        bench-lsnr bench-sch bench-sender bench-dbx \
+        bench-lsnr bench-sch bench-sender bench-dbx bench-e2e \
         chaos-queue fuzz-short clean
 
 all: build
@@ -30,6 +30,8 @@ help:
 	@echo "make bench-sch    T41 drain into the lanes vs ClaimDue alone, SQLite and PostgreSQL"
 	@echo "make bench-sender one sender vs the simulator's ceiling, per dialect and window"
 	@echo "make bench-dbx    dbx events/s vs store.ApplyEvents alone, SQLite and PostgreSQL"
+	@echo "make bench-e2e    the whole suite: TCP intake to final T41_LOG row, 60 s (E2E_DB=sqlite|postgres)"
+	@echo "make bench        every benchmark above; writes docs/BENCHMARKS.md"
 	@echo "make e2e          the whole suite end to end on SQLite and PostgreSQL (E2E_MESSAGES)"
 	@echo "make chaos        the same under SIGKILLs, a database outage, link drops, ipcrm (CHAOS_MESSAGES)"
 	@echo "make chaos-queue  the queue crash tests with many more SIGKILL rounds"
@@ -106,6 +108,16 @@ bench-sender: build
 
 bench-dbx: build
 	$(BIN)/dbxbench --etc etc
+
+# The whole suite, 60 s of load over TCP; E2E_DB=postgres for PostgreSQL,
+# E2E_FLAGS for more (bin/e2ebench --help).
+E2E_DB ?= sqlite
+bench-e2e: build
+	$(BIN)/e2ebench --db $(E2E_DB) $(E2E_FLAGS)
+
+# Every benchmark above and the end-to-end runs; writes docs/BENCHMARKS.md.
+bench: build
+	scripts/bench
 
 # Run on the disk you want to measure (not tmpfs): the file queue in ./ .
 bench-fileq: build

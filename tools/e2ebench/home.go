@@ -46,8 +46,9 @@ func edits(senderWin int, dsn string) []edit {
 		{"m1.toml", regexp.MustCompile(`(?m)^listen = ":9002"`), `listen = "127.0.0.1:24092"`, 1, 1},
 		{"m1.toml", regexp.MustCompile(`(?m)^tps = 500$`), `tps = 1000000`, 4, 4},
 		{"m1.toml", regexp.MustCompile(`(?m)^window = 64$`), fmt.Sprintf("window = %d", senderWin), 4, 4},
+		{"dedicated.conf", regexp.MustCompile(`(?m)^(127\.0\.0\.1\s+)9002\b`), "${1}24092", 1, 1},
 		{"clients.toml", regexp.MustCompile(`(?m)^tps = 0$`), `tps = 1000000`, 1, 1},
-		{"routes.toml", regexp.MustCompile(`senders = "KT1=1, KT2=0"`), `senders = "KT1=1, KT2=1"`, 1, 1},
+		{"routes.toml", regexp.MustCompile(`(?m)^senders = "KT1=1, KT2=0"`), `senders = "KT1=1, KT2=1"`, 1, 1},
 	}
 	if dsn != "" {
 		e = append(e, edit{"m1.toml", regexp.MustCompile(`(?m)^dsn = "sqlite:var/m1.db"`), `dsn = "` + dsn + `"`, 1, 1})

@@ -298,16 +298,73 @@ func (r *runner) finishPerf(cmd *exec.Cmd) error {
 		return err
 	}
 	data := filepath.Join(r.o.perfDir, "perf.data")
-	for _, rep := range []struct{ file, sort string }{{"perf-comm.txt", "comm"}, {"perf.txt", "comm,dso,sym"}} {
+	for _, rep := range []struct{ file, sort, limit string }{{"perf-comm.txt", "comm", "0.1"}, {"perf.txt", "comm,dso,sym", "0"}} {
 		out, err := exec.Command("perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
-			"--sort", rep.sort, "--percent-limit", "0.3").Output()
+			"--sort", rep.sort, "--percent-limit", rep.limit).Output()
 		if err != nil {
 			return fmt.Errorf("perf report: %w", err)
 		}
 		if err := os.WriteFile(filepath.Join(r.o.perfDir, rep.file), out, 0o644); err != nil {
 			return err
 		}
+		if rep.file == "perf.txt" {
+			pk := byPackage(out)
+			if err := os.WriteFile(filepath.Join(r.o.perfDir, "perf-pkg.txt"), []byte(pk), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(r.out, "perf, self time by process and package (%ds):\n%s", r.o.perfSecs, pk)
+		}
 	}
-	r.say("perf reports in %s (perf-comm.txt, perf.txt)", r.o.perfDir)
+	r.say("perf reports in %s (perf-comm.txt, perf.txt, perf-pkg.txt)", r.o.perfDir)
 	return nil
+}
+
+// byPackage sums perf's self time per process and Go package (kernel,
+// runtime, sqlite, gw/dbx, ...), from `perf report --sort comm,dso,sym`.
+func byPackage(report []byte) string {
+	type key struct{ comm, pkg string }
+	sum := map[key]float64{}
+	for _, line := range strings.Split(string(report), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 || !strings.HasSuffix(f[0], "%") {
+			continue
+		}
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
+		if err != nil {
+			continue
+		}
+		pkg := "kernel"
+		if f[3] != "[k]" {
+			pkg = goPackage(strings.Join(f[4:], " "))
+		}
+		sum[key{f[1], pkg}] += pct
+	}
+	keys := make([]key, 0, len(sum))
+	for k := range sum {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return sum[keys[i]] > sum[keys[j]] })
+	var b strings.Builder
+	for _, k := range keys {
+		if sum[k] >= 0.2 {
+			fmt.Fprintf(&b, "%6.2f%%  %-12s %s\n", sum[k], k.comm, k.pkg)
+		}
+	}
+	return b.String()
+}
+
+// goPackage is the package of a Go symbol, shortened for M1's own.
+func goPackage(sym string) string {
+	sym = strings.TrimPrefix(sym, "github.com/m1gw/m1/")
+	slash := strings.LastIndexByte(sym, '/')
+	if dot := strings.IndexByte(sym[slash+1:], '.'); dot >= 0 {
+		sym = sym[:slash+1+dot]
+	}
+	switch {
+	case strings.HasPrefix(sym, "modernc.org/"):
+		return "modernc.org (SQLite in Go)"
+	case strings.HasPrefix(sym, "internal/runtime") || strings.HasPrefix(sym, "runtime"):
+		return "runtime (GC, scheduler, maps, syscalls)"
+	}
+	return sym
 }

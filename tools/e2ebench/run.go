@@ -150,6 +150,12 @@ func (r *runner) run(ctx context.Context) (*result, error) {
 	rate := float64(c1-c0) / w1.Sub(w0).Seconds()
 	la := loadavg()
 	r.say("window ends: %d final rows: %.0f messages/s over %.1fs, load average %s", c1, rate, w1.Sub(w0).Seconds(), la)
+	// The queues in front of the slowest stage fill: their depths say which it is.
+	ls := exec.Command(filepath.Join(r.o.bin, "ipcq"), "ls")
+	ls.Env = r.env()
+	if out, err := ls.CombinedOutput(); err == nil {
+		fmt.Fprintf(r.out, "queues at the end of the window (ipcq ls):\n%s", out)
+	}
 	if perf != nil {
 		if err := r.finishPerf(perf); err != nil {
 			r.say("perf: %v", err)
@@ -229,7 +235,7 @@ func (r *runner) cleanup() error {
 			<-done
 		}
 	}
-	if r.home != "" {
+	if r.started {
 		cmd := exec.Command(filepath.Join(r.o.bin, "ipcq"), "rm", "--all", "--yes")
 		cmd.Env = r.env()
 		if out, err := cmd.CombinedOutput(); err != nil {
