@@ -5,6 +5,7 @@
 package testhome
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/m1gw/m1/gw/config"
+	"github.com/m1gw/m1/ipc"
 )
 
 // Files are the configuration files of a home.
@@ -33,7 +35,7 @@ func New(t testing.TB, edit func(name, text string) string) string {
 	if err := os.MkdirAll(filepath.Join(home, "etc"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	prefix := fmt.Sprintf("0x7b%02x", rand.IntN(256))
+	prefix := freePrefix()
 	for _, f := range Files {
 		b, err := os.ReadFile(filepath.Join(ShippedEtc(), f))
 		if err != nil {
@@ -58,4 +60,15 @@ func Load(t testing.TB, edit func(name, text string) string) *config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// freePrefix picks a key prefix 0x7bXX whose process-table key (0x7bXX0000)
+// names no segment: another test's home is not in use under it.
+func freePrefix() string {
+	for {
+		b := rand.IntN(256)
+		if _, err := ipc.OpenShm(ipc.Key(int32(0x7b000000|b<<16)), 0); errors.Is(err, ipc.ErrNotExist) {
+			return fmt.Sprintf("0x7b%02x", b)
+		}
+	}
 }
