@@ -20,6 +20,7 @@ import (
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/internal/testhome"
+	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/tools/carriersim/sim"
 )
 
@@ -237,7 +238,7 @@ func (s *suite) pids() map[string]int {
 			continue
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || syscall.Kill(pid, 0) != nil {
+		if err != nil || !ipc.Alive(pid, 0) {
 			continue
 		}
 		out[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid

@@ -273,3 +273,26 @@ func TestAlive(t *testing.T) {
 		t.Fatal("reaped child alive")
 	}
 }
+
+// An exited child not yet reaped (a zombie) is not alive.
+func TestZombieIsNotAlive(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if state, _, err := procStat(pid); err == nil && state == 'Z' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("child did not become a zombie")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if Alive(pid, 0) {
+		t.Fatal("zombie reported alive")
+	}
+	_ = cmd.Wait()
+}

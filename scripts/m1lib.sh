@@ -49,10 +49,13 @@ pid_of() {
     printf '%s' "$p"
 }
 
-# alive NAME: the pid file names a live process.
+# alive NAME: the pid file names a live process. A zombie (killed, not yet
+# reaped by init) is not alive.
 alive() {
     p=$(pid_of "$1") || return 1
-    kill -0 "$p" 2>/dev/null
+    kill -0 "$p" 2>/dev/null || return 1
+    state=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$p/stat" 2>/dev/null)
+    [ "$state" != Z ] && [ "$state" != X ]
 }
 
 # start_one NAME: start the process detached, wait for it to report running.
@@ -83,7 +86,7 @@ stop_one() {
     p=$(pid_of "$name")
     kill -TERM "$p" 2>/dev/null
     i=0
-    while kill -0 "$p" 2>/dev/null; do
+    while alive "$name"; do
         i=$((i + 1))
         if [ "$i" -gt $((STOP_WAIT * 10)) ]; then
             say "ERROR: $name (pid $p) did not stop within ${STOP_WAIT}s" >&2

@@ -75,17 +75,33 @@ func mainWith(ctx context.Context, name string, stderr io.Writer, build func(*En
 	}
 	defer log.Close()
 
+	// The pid file first: a second instance is refused before it builds
+	// anything, so it never touches the running one's queues or slot.
+	pf, err := AcquirePIDFile(cfg.Paths.Run, name)
+	var re *RunningError
+	if errors.As(err, &re) {
+		fmt.Fprintf(stderr, "%s: refusing to start: %v\n", name, err)
+		log.Warn("refusing to start: another instance is running", zap.Int("running_pid", re.PID))
+		return ExitRunning
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		log.Error("cannot start", zap.Error(err))
+		return ExitFailed
+	}
 	d, err := build(&Env{Name: name, Home: home, Config: holder, Log: log})
 	if err != nil {
+		_ = pf.Release()
 		fmt.Fprintf(stderr, "%s: cannot start: %v\n", name, err)
 		log.Error("cannot start", zap.Error(err))
 		return ExitFailed
 	}
 	err = Run(ctx, d, Options{
-		Name:   name,
-		RunDir: cfg.Paths.Run,
-		Log:    log.Logger,
-		Reopen: log.Reopen,
+		Name:    name,
+		PIDFile: pf,
+		RunDir:  cfg.Paths.Run,
+		Log:     log.Logger,
+		Reopen:  log.Reopen,
 		Reload: func() error {
 			c, err := holder.Load()
 			if err != nil {
@@ -100,7 +116,6 @@ func mainWith(ctx context.Context, name string, stderr io.Writer, build func(*En
 			return log.SetLevel(c.Log.LevelFor(name))
 		},
 	})
-	var re *RunningError
 	switch {
 	case errors.As(err, &re):
 		fmt.Fprintf(stderr, "%s: refusing to start: %v\n", name, err)

@@ -32,6 +32,11 @@ type Options struct {
 	Reload func() error
 	// Reopen is called on SIGUSR1 (logging.Logger.Reopen).
 	Reopen func() error
+	// PIDFile, when set, is the pid file the caller already holds (Main
+	// takes it before it builds the daemon, so that a second instance is
+	// refused before it touches queues or the process table). Run
+	// releases it.
+	PIDFile *PIDFile
 }
 
 // ErrNoName is returned by Run without a process name.
@@ -49,9 +54,12 @@ func Run(ctx context.Context, d Daemon, o Options) error {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	pf, err := AcquirePIDFile(o.RunDir, o.Name)
-	if err != nil {
-		return err
+	pf := o.PIDFile
+	var err error
+	if pf == nil {
+		if pf, err = AcquirePIDFile(o.RunDir, o.Name); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		if err := pf.Release(); err != nil {

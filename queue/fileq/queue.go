@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sys/unix"
 
+	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
 )
 
@@ -225,8 +225,7 @@ func (q *Queue) Stat() (queue.Stat, error) {
 	st.Puts, st.Gets, st.Commits = q.puts.Load(), q.gets.Load(), q.commits.Load()
 	st.Redelivered, st.FullEvents, st.Corrupt = q.redelivered.Load(), q.fullEvents.Load(), q.corrupt.Load()
 	if st.ConsumerPID != 0 {
-		err := unix.Kill(st.ConsumerPID, 0)
-		st.ConsumerAlive = err == nil || err == unix.EPERM
+		st.ConsumerAlive = ipc.Alive(st.ConsumerPID, 0)
 	}
 	if st.Tail > st.Commit {
 		st.Oldest = q.oldest(st.Commit)
