@@ -78,14 +78,14 @@ type DBX struct {
 	running   atomic.Bool
 
 	// State of the loop's goroutine only.
-	recs      []queue.Record
-	raw       [][]byte
-	evs       []store.Event
-	rptBuf    [][]byte
-	unmarked  []string // GW_IDs put on RPT and not yet MarkReported
-	lastMark  time.Time
-	nextSweep time.Time
-	outage    outage
+	rptBuf     [][]byte
+	toCommit   uint64 // DBX position applied and not yet committed
+	haveCommit bool
+	lastCommit time.Time
+	unmarked   []string // GW_IDs put on RPT and not yet MarkReported
+	lastMark   time.Time
+	nextSweep  time.Time
+	outage     outage
 
 	stats struct {
 		in, applied, batches, reports, expired, rejected, outages atomic.Uint64
@@ -175,6 +175,9 @@ func (d *DBX) Main() error {
 	}
 	if errors.Is(err, errStopped) {
 		err = nil
+	}
+	if err == nil {
+		err = d.commit() // what was applied, even when a later batch was not
 	}
 	if err == nil {
 		d.flushMarks()

@@ -267,10 +267,10 @@ func TestReportTimeout(t *testing.T) {
 		if len(got) != 1 || got[0].GWID != ids[0] || got[0].ReportCode != telegram.RptUnknownSub {
 			t.Fatalf("REPORT after the late Report: %+v", got)
 		}
+		r.stop(t)
 		if s := r.d.Stats(); s.Expired != uint64(len(ids)) {
 			t.Fatalf("stats %+v", s)
 		}
-		r.stop(t)
 	})
 }
 
@@ -288,10 +288,11 @@ func TestRejects(t *testing.T) {
 	h.put(accept(m), report(m.GWID, telegram.OK))
 	r := h.start()
 	h.waitRows([]string{m.GWID}, 30*time.Second, func(r store.LogRow) bool { return r.Status == store.StatusDone })
+	h.waitDrained(10 * time.Second)
+	r.stop(t)
 	if s := r.d.Stats(); s.Rejected != 1 || s.Applied != 2 {
 		t.Fatalf("stats %+v", s)
 	}
-	r.stop(t)
 	b, err := os.ReadFile(filepath.Join(h.cfg.Paths.Var, "dbx.rejects"))
 	if err != nil || strings.Count(string(b), "\n") != 1 || !strings.Contains(string(b), "KIND") {
 		t.Fatalf("rejects file: %q, %v", b, err)

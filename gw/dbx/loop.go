@@ -3,6 +3,7 @@ package dbx
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,9 +35,29 @@ func (d *DBX) start() error {
 	return d.replayPending()
 }
 
-// runLoop takes batches and applies them until Exit.
+// runLoop applies the batches collectLoop hands it until Exit. The two
+// overlap: while one batch is in the database, the next is taken and
+// decoded. Only runLoop commits, in batch order, so positional commits
+// stay exact; batches taken and not yet applied when dbx stops are simply
+// delivered again.
 func (d *DBX) runLoop() error {
 	d.nextSweep = d.now()
+	batches := make(chan *batch, 1)
+	free := make(chan *batch, 3) // one filling, one waiting, one applying
+	for i := 0; i < cap(free); i++ {
+		free <- &batch{}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.collectLoop(free, batches, quit)
+	}()
+	defer wg.Wait()
+	defer close(quit)
+	idle := time.NewTimer(idleWait)
+	defer idle.Stop()
 	for {
 		if d.stopping() {
 			return nil
@@ -51,16 +72,25 @@ func (d *DBX) runLoop() error {
 				d.nextSweep = d.now()
 			}
 		}
-		n, err := d.collect()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+		idle.Reset(idleWait)
+		select {
+		case <-d.stop:
+			return nil
+		case <-idle.C:
+			if err := d.commit(); err != nil {
+				return err
+			}
 			d.flushMarks() // idle: nothing to batch them with
 			continue
-		}
-		if err := d.process(); err != nil {
-			return err
+		case b := <-batches:
+			if b.err != nil {
+				return b.err
+			}
+			err := d.process(b)
+			free <- b
+			if err != nil {
+				return err
+			}
 		}
 		if d.outage.replay && d.outage.since.IsZero() {
 			d.outage.replay = false
@@ -74,15 +104,76 @@ func (d *DBX) runLoop() error {
 	}
 }
 
-// collect fills d.recs in the manner of a deferred-processing framework:
-// it waits for a first record (up to idleWait), then keeps taking until it
-// holds fetch_count records or max_wait has passed since the first one.
-func (d *DBX) collect() (int, error) {
+// batch is one batch of DBX records and their events. Its buffers are
+// reused: a batch goes back to the free list once applied.
+type batch struct {
+	recs []queue.Record
+	evs  []store.Event
+	raw  [][]byte // the record of each event, for the rejects file
+	bad  []badRecord
+	err  error // a take that failed: runLoop returns it
+}
+
+type badRecord struct {
+	rec []byte
+	err error
+}
+
+// collectLoop takes and decodes batches until quit or Exit, in the manner
+// of a deferred-processing framework: it waits for a first record, then
+// keeps taking until it holds fetch_count records or max_wait has passed
+// since the first one.
+func (d *DBX) collectLoop(free <-chan *batch, out chan<- *batch, quit <-chan struct{}) {
+	for {
+		var b *batch
+		select {
+		case <-quit:
+			return
+		case <-d.stop:
+			return
+		case b = <-free:
+		}
+		for n := 0; n == 0; {
+			select {
+			case <-quit:
+				return
+			case <-d.stop:
+				return
+			default:
+			}
+			n, b.err = d.collect(b)
+			if b.err != nil {
+				break
+			}
+		}
+		if b.err == nil {
+			d.decode(b)
+		}
+		select {
+		case out <- b:
+		case <-quit:
+			return
+		case <-d.stop:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// takeWait bounds how long collect waits for a first record: the queue
+// handle's take lock is held meanwhile, and runLoop's commit of the batch
+// before waits for it.
+const takeWait = 50 * time.Millisecond
+
+// collect fills b.recs with one batch; 0 when no record came.
+func (d *DBX) collect(b *batch) (int, error) {
 	c := d.cfg.Load().DBX
 	fetch := max(c.FetchCount, 1)
-	recs, err := d.in.TakeBatch(d.recs[:0], fetch, idleWait)
+	recs, err := d.in.TakeBatch(b.recs[:0], fetch, takeWait)
+	b.recs = recs
 	if len(recs) == 0 {
-		d.recs = recs
 		if err == nil || errors.Is(err, queue.ErrEmpty) {
 			return 0, nil
 		}
@@ -94,14 +185,12 @@ func (d *DBX) collect() (int, error) {
 		if left <= 0 {
 			break
 		}
-		more, err := d.in.TakeBatch(recs, fetch-len(recs), left)
-		recs = more
+		recs, err = d.in.TakeBatch(recs, fetch-len(recs), left)
+		b.recs = recs
 		if err != nil && !errors.Is(err, queue.ErrEmpty) {
-			d.recs = recs
 			return 0, fmt.Errorf("dbx: take from %s: %w", d.in.Name(), err)
 		}
 	}
-	d.recs = recs
 	d.stats.in.Add(uint64(len(recs)))
 	if d.slot != nil {
 		d.slot.AddIn(len(recs))
@@ -109,36 +198,66 @@ func (d *DBX) collect() (int, error) {
 	return len(recs), nil
 }
 
-// process applies the batch in d.recs: DB commit, then RPT put, then DBX
-// commit (the order that makes a crash at any instant lose nothing and
-// REPORT at least once), then MarkReported.
-func (d *DBX) process() error {
-	d.evs, d.raw = d.evs[:0], d.raw[:0]
+// decode turns b's records into store events.
+func (d *DBX) decode(b *batch) {
+	b.evs, b.raw, b.bad = b.evs[:0], b.raw[:0], b.bad[:0]
 	senders := senderCarriers(d.cfg.Load())
-	for i := range d.recs {
-		r := &d.recs[i]
+	for i := range b.recs {
+		r := &b.recs[i]
 		e, err := msg.DecodeEvent(r.Data)
 		if err != nil {
-			d.reject(r.Data, fmt.Errorf("undecodable DBX record: %w", err))
+			b.bad = append(b.bad, badRecord{r.Data, fmt.Errorf("undecodable DBX record: %w", err)})
 			continue
 		}
-		d.evs = append(d.evs, ToStore(&e, senders))
-		d.raw = append(d.raw, r.Data)
+		b.evs = append(b.evs, ToStore(&e, senders))
+		b.raw = append(b.raw, r.Data)
 	}
-	reports, err := d.apply(d.evs, d.raw)
+}
+
+// commitAfter is how long the DBX commit of applied batches may wait for
+// the batches after them. A commit of the queue's file part costs two
+// fsyncs; redelivering applied events costs nothing but time (the store
+// applies each at most once), so after a crash up to this much of the
+// history is applied a second time, with no effect, to save them.
+const commitAfter = 50 * time.Millisecond
+
+// commit commits the DBX records of every batch applied so far.
+func (d *DBX) commit() error {
+	if !d.haveCommit {
+		return nil
+	}
+	if err := d.in.Commit(d.toCommit); err != nil {
+		return fmt.Errorf("dbx: commit %s: %w", d.in.Name(), err)
+	}
+	d.haveCommit, d.lastCommit = false, d.now()
+	return nil
+}
+
+// process applies b: DB commit, then RPT put, then DBX commit (the order
+// that makes a crash at any instant lose nothing and REPORT at least
+// once; the commit may wait for the next batches, see commitAfter), then
+// MarkReported now and then.
+func (d *DBX) process(b *batch) error {
+	for _, x := range b.bad {
+		d.reject(x.rec, x.err)
+	}
+	reports, err := d.apply(b.evs, b.raw)
 	if err != nil {
 		return err
 	}
 	if err := d.putReports(reports); err != nil {
 		return err
 	}
-	if err := d.in.Commit(d.recs[len(d.recs)-1].Pos); err != nil {
-		return fmt.Errorf("dbx: commit %s: %w", d.in.Name(), err)
+	d.toCommit, d.haveCommit = b.recs[len(b.recs)-1].Pos, true
+	if d.now().Sub(d.lastCommit) >= commitAfter {
+		if err := d.commit(); err != nil {
+			return err
+		}
 	}
 	d.stats.batches.Add(1)
-	d.stats.applied.Add(uint64(len(d.evs)))
+	d.stats.applied.Add(uint64(len(b.evs)))
 	if d.slot != nil {
-		d.slot.AddOut(len(d.evs))
+		d.slot.AddOut(len(b.evs))
 	}
 	d.maybeMark()
 	return nil
