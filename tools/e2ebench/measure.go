@@ -368,3 +368,21 @@ func goPackage(sym string) string {
 	}
 	return sym
 }
+
+// acceptedSoFar is the accepted count of loadgen's last progress line
+// ("lsnr   12s sent=N accepted=N rate=N/s reports=N").
+func acceptedSoFar(path string) int64 {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		for _, f := range strings.Fields(lines[i]) {
+			if v, ok := strings.CutPrefix(f, "accepted="); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return 0
+}
