@@ -14,9 +14,15 @@
 //  1. DB commit (ApplyEvents): the rows, the T41 deletes, PNX, and the
 //     REPORTs owed, recorded in RPT_PENDING in the same transaction;
 //  2. RPT put of those REPORTs (listener messages only: SOURCE L);
-//  3. DBX queue commit of the batch's records (positional, the last one);
+//  3. DBX queue commit of the batch's records (positional, the last one),
+//     together with the batches applied in the last 50 ms: a commit of
+//     the queue's file part costs two fsyncs, and applying an event again
+//     after a crash has no effect;
 //  4. MarkReported, for many batches at once (at least every second or
 //     1,000 REPORTs, and at a stop).
+//
+// While one batch is in the database, a second goroutine takes and
+// decodes the next; only the applying goroutine commits, in batch order.
 //
 // A crash at any instant therefore loses nothing. Between 1 and 3 the batch
 // is delivered again and re-applied: the store's merge rules make that a
