@@ -187,9 +187,10 @@ func (d *DBX) Main() error {
 }
 
 // Exit stops dbx in the stop order of gw/daemon and returns once Main has
-// returned: no new batch is taken; the batch in hand is applied, its
-// REPORTs queued and its records committed (unless the database is down:
-// then it stays uncommitted and is delivered again at the next start);
+// returned: no new batch is taken; the batch in the database is finished,
+// its REPORTs queued and its records committed (unless the database is
+// down: then, like a batch taken and not yet applied, it stays uncommitted
+// and is delivered again at the next start);
 // the DBX ring is saved to its file part when save_on_stop is set; the
 // queues are closed and the slot released.
 func (d *DBX) Exit() {

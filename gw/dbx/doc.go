@@ -116,9 +116,10 @@
 // # Stop
 //
 // Exit follows gw/daemon's stop order: no new batch is taken; the batch in
-// hand is applied, REPORTed and committed (when the database is down it is
-// left uncommitted, and delivered again at the next start); queued REPORTs
-// are marked; the DBX ring is saved to its file part when save_on_stop is
+// the database is finished, REPORTed and committed with every batch applied
+// before it (when the database is down it is left uncommitted); a batch
+// already taken for the next turn is not applied and stays uncommitted:
+// both are delivered again at the next start; queued REPORTs are marked; the DBX ring is saved to its file part when save_on_stop is
 // set (dbx is the queue's owner); the queues and the store are closed and
 // the slot released.
 package dbx
