@@ -120,29 +120,19 @@ func readPid(path string) int {
 	return pid
 }
 
-// Names under which cpuTimes reports what is not one of the run's processes.
-const (
-	cpuPostgres = "postgres (every backend on the host)"
-	cpuHost     = "host, all processes"
-)
+// cpuHost names the whole host's busy time in cpuTimes: what the run's
+// processes did not use of it went to other work on the machine (the
+// PostgreSQL server's backends, which cannot be told from other users',
+// among it).
+const cpuHost = "host, all processes"
 
-// cpuTimes reads each process's user+system CPU seconds, the PostgreSQL
-// server's (every process named postgres) and the whole host's busy time.
+// cpuTimes reads each process's user+system CPU seconds and the whole
+// host's busy time.
 func cpuTimes(ps []proc) map[string]float64 {
 	const hz = 100 // USER_HZ, the unit of /proc's times on Linux
 	m := map[string]float64{}
 	for _, p := range ps {
 		m[p.name] = statTicks(p.pid) / hz
-	}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(c)) == "postgres" {
-			m[cpuPostgres] += statTicks(pid) / hz
-		}
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0]) // cpu user nice system idle iowait irq softirq steal
@@ -184,11 +174,11 @@ func printCPU(w io.Writer, ps []proc, a, b map[string]float64, msgs int64) {
 	for _, p := range ps {
 		names = append(names, p.name)
 	}
-	names = append(names, cpuPostgres, cpuHost)
+	names = append(names, cpuHost)
 	var ours float64
 	for _, n := range names {
 		d := b[n] - a[n]
-		if n != cpuHost && n != cpuPostgres {
+		if n != cpuHost {
 			ours += d
 		}
 		per := 0.0
