@@ -115,8 +115,14 @@ func run(t *testing.T, sc scenario) {
 	t.Logf("%v: TCP clients done", time.Since(start).Round(time.Millisecond))
 	if sc.chaos {
 		// Whatever the last kill took down comes back, as cron would
-		// bring it.
-		s.script("m1check")
+		// bring it: m1check until every process runs.
+		for i := 0; i < 10; i++ {
+			time.Sleep(500 * time.Millisecond)
+			s.script("m1check")
+			if code, _ := s.script("m1status"); code == 0 {
+				break
+			}
+		}
 	}
 	for _, c := range []*clientSim{main, bank} {
 		if missing := c.waitReports(ctx, 3*time.Minute); missing > 0 {

@@ -65,8 +65,10 @@ start_one() {
         say "$name already running (pid $(pid_of "$name"))"
         return 0
     fi
+    # fd 9 is m1check's lock: a daemon that inherited it would hold the lock
+    # for its whole life and every later m1check would skip its work.
     # shellcheck disable=SC2046
-    setsid $(binary_of "$name") >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+    setsid $(binary_of "$name") >>"$LOG_DIR/$name.out" 2>&1 </dev/null 9>&- &
     if "$IPCQ" running "$name" --wait "$START_WAIT" >/dev/null 2>&1; then
         say "$name running (pid $(pid_of "$name" || echo '?'))"
         return 0

@@ -152,8 +152,23 @@ func TestIpcq(t *testing.T) {
 		t.Fatalf("rm --all with a live process: %d %s", code, errs)
 	}
 	s.Release()
+	// A segment removed by hand leaves its semaphores: rm --all takes them too.
+	if o, err := queues.Options(e.cfg, "DBX", false, nil); err == nil {
+		id, err := ipc.OpenShm(o.Shm.Key, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ipc.RemoveShm(id); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if out := e.mustOK("rm", "--all", "--yes"); !strings.Contains(out, "removed DIST.R") || !strings.Contains(out, "process table") {
 		t.Fatalf("rm --all: %s", out)
+	}
+	if o, _ := queues.Options(e.cfg, "DBX", false, nil); o.Shm.Key != 0 {
+		if _, err := ipc.OpenSem(o.Shm.Key, 0); err == nil {
+			t.Fatal("rm --all left the semaphores of a queue whose segment was gone")
+		}
 	}
 	for _, l := range strings.Split(e.mustOK("ls"), "\n") {
 		if f := strings.Fields(l); len(f) > 2 && strings.HasPrefix(l, "DIST.R ") && f[2] != "-" {

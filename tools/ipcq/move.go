@@ -237,9 +237,13 @@ func (c *cli) rmAll() error {
 			errs = append(errs, err)
 			continue
 		}
-		if ok, _ := shmq.Exists(o.Shm.Key); !ok {
-			continue
+		shmOK, _ := shmq.Exists(o.Shm.Key)
+		_, semErr := ipc.OpenSem(o.Shm.Key, 0)
+		if !shmOK && semErr != nil {
+			continue // neither: nothing to remove
 		}
+		// Either may exist alone: a segment removed with ipcrm -M leaves
+		// its semaphore set behind.
 		if err := shmq.Remove(o.Shm.Key); err != nil {
 			errs = append(errs, fmt.Errorf("queue %s: %w", name, err))
 			continue
