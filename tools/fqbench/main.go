@@ -87,7 +87,11 @@ func main() {
 	pflag.BoolVar(&withConsumer, "consumer", true, "run a consumer beside the producers")
 	pflag.DurationVar(&groupInterval, "group-interval", 0, "fileq GroupInterval (0: the default)")
 	pflag.Parse()
-	if err := run(*dir, *dur, *rounds, *producers, *sizes); err != nil {
+	err := run(*dir, *dur, *rounds, *producers, *sizes)
+	if err == nil {
+		err = spillReport(*dir, *dur, *producers)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "fqbench:", err)
 		os.Exit(1)
 	}
