@@ -38,7 +38,7 @@ type edit struct {
 	min, max int // matches expected
 }
 
-func edits(senderWin int, dsn string) []edit {
+func edits(senderWin, distCap int, dsn string) []edit {
 	e := []edit{
 		{"m1.toml", regexp.MustCompile(`"0x4d31`), `"` + keyPrefix, 10, 100},
 		{"m1.toml", regexp.MustCompile(`"127\.0\.0\.1:17`), `"127.0.0.1:24`, 5, 5},
@@ -49,6 +49,9 @@ func edits(senderWin int, dsn string) []edit {
 		{"dedicated.conf", regexp.MustCompile(`(?m)^(127\.0\.0\.1\s+)9002\b`), "${1}24092", 1, 1},
 		{"clients.toml", regexp.MustCompile(`(?m)^tps = 0$`), `tps = 1000000`, 1, 1},
 		{"routes.toml", regexp.MustCompile(`(?m)^senders = "KT1=1, KT2=0"`), `senders = "KT1=1, KT2=1"`, 1, 1},
+	}
+	if distCap > 0 {
+		e = append(e, edit{"m1.toml", regexp.MustCompile(`(?m)^capacity = 190$`), fmt.Sprintf("capacity = %d", distCap), 3, 3})
 	}
 	if dsn != "" {
 		e = append(e, edit{"m1.toml", regexp.MustCompile(`(?m)^dsn = "sqlite:var/m1.db"`), `dsn = "` + dsn + `"`, 1, 1})
@@ -75,7 +78,7 @@ func (r *runner) makeHome(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, e := range edits(r.o.senderWin, dsn) {
+	for _, e := range edits(r.o.senderWin, r.o.distCap, dsn) {
 		p := filepath.Join(dir, "etc", e.file)
 		b, err := os.ReadFile(p)
 		if err != nil {

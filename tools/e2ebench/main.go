@@ -74,6 +74,8 @@ type options struct {
 	keep      bool
 	perfDir   string
 	perfSecs  int
+	distCap   int
+	maxProcs  int
 }
 
 func main() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -97,6 +99,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary home (logs, database)")
 	fs.StringVar(&o.perfDir, "perf", "", "record a perf profile of every process into this directory")
 	fs.IntVar(&o.perfSecs, "perf-secs", 20, "--perf: seconds recorded")
+	fs.IntVar(&o.distCap, "dist-capacity", 0, "experiment: capacity of the DIST lanes (0: etc/'s)")
+	fs.IntVar(&o.maxProcs, "gomaxprocs", 0, "experiment: GOMAXPROCS of the M1 processes (0: Go's default)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -35,7 +35,11 @@ type result struct {
 }
 
 func (r *runner) env() []string {
-	return append(os.Environ(), "M1_HOME="+r.home, "M1_BIN="+r.o.bin)
+	env := append(os.Environ(), "M1_HOME="+r.home, "M1_BIN="+r.o.bin)
+	if r.o.maxProcs > 0 {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", r.o.maxProcs))
+	}
+	return env
 }
 
 func (r *runner) say(format string, a ...any) {
