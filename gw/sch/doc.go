@@ -17,13 +17,14 @@
 //  2. store.ClaimDue(now, limit, now - sch.reclaim_after): rows in STATUS 2
 //     whose CLAIM_TIME is older than the reclaim time first (a sch died
 //     before dbx moved them), then STATUS 1 rows with SEND_TIME <= now,
-//     oldest first; they are set to STATUS 2 with CLAIM_TIME now. Every
-//     claim looks for rows to reclaim: the store reads them from the index
-//     T41_IX_RECLAIM (STATUS, CLAIM_TIME, MSG_SEQ) and stops at the first
-//     row claimed too recently, so the look costs an index probe however
-//     many rows are in STATUS 2 (a large drain whose rows dbx has not yet
-//     moved). A row left by a dead sch waits the reclaim time and at most
-//     one poll more.
+//     oldest first; they are set to STATUS 2 with CLAIM_TIME now. A claim
+//     looks for rows to reclaim at most once a second (reclaimLookEvery):
+//     the store reads them from the index T41_IX_RECLAIM (STATUS,
+//     CLAIM_TIME, MSG_SEQ) and stops at the first row claimed too recently,
+//     so the look costs an index probe however many rows are in STATUS 2,
+//     but it is one more statement in the claim's transaction, and during a
+//     drain sch claims hundreds of times a second. A row left by a dead sch
+//     waits the reclaim time and at most a second more.
 //  3. Each row becomes a gw/msg Message: SOURCE T, MSG_SEQ, a new GW_ID,
 //     ACCEPT_TIME now, EXPIRE_TIME now + timeouts.validity, DUP_CHECKED N
 //     (dist checks the duplicate index), SRC_REF "T41:<MSG_SEQ>". A row

@@ -35,7 +35,13 @@ type Sch struct {
 	}
 	// outage is when the store started failing; zero while it works.
 	outage time.Time
+	// lastReclaim is when a claim last looked for rows to reclaim.
+	lastReclaim time.Time
 }
+
+// reclaimLookEvery is how often a claim also looks for rows a dead sch left
+// in STATUS 2 (see the package doc).
+const reclaimLookEvery = time.Second
 
 // Stats are sch's counters.
 type Stats struct {
@@ -185,7 +191,11 @@ func (s *Sch) poll() (n, limit int, err error) {
 	}
 	now := s.opts.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ClaimTimeout)
-	rows, err := s.opts.Store.ClaimDue(ctx, now, limit, now.Add(-s.set.reclaim))
+	var reclaimBefore time.Time
+	if now.Sub(s.lastReclaim) >= reclaimLookEvery || now.Before(s.lastReclaim) {
+		reclaimBefore, s.lastReclaim = now.Add(-s.set.reclaim), now
+	}
+	rows, err := s.opts.Store.ClaimDue(ctx, now, limit, reclaimBefore)
 	cancel()
 	if err != nil {
 		s.storeFailed(err)
