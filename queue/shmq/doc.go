@@ -85,9 +85,11 @@
 // # Removal
 //
 // A segment removed with ipcrm stays mapped in the processes attached to it.
-// Producers look at the segment's state every 250 ms and return
-// queue.ErrRemoved once it is marked for removal; the consumer keeps taking
-// what the orphaned ring still holds and returns queue.ErrRemoved when it is
-// empty and no producer is attached any more. A removed semaphore set fails
-// every wait at once with queue.ErrRemoved.
+// Producers look at the segment's state before a put, at most every 250 ms,
+// and return queue.ErrRemoved once it is marked for removal; the consumer
+// keeps taking what the orphaned ring still holds and returns
+// queue.ErrRemoved once it has stayed empty for a second (four producer
+// looks), whether or not idle producers are still attached: a producer
+// that puts after that has looked first. A removed semaphore set fails every
+// wait at once with queue.ErrRemoved.
 package shmq

@@ -80,6 +80,8 @@ type Queue struct {
 	// Each side watches for the segment's removal on its own, under its
 	// own mutex.
 	putWatch, takeWatch removalWatch
+	// orphanEmpty is when the consumer first found a removed ring empty.
+	orphanEmpty time.Time
 }
 
 // removalWatch rations the IPC_STAT calls that detect a removed segment.

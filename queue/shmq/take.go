@@ -134,18 +134,30 @@ func (q *Queue) waitNotEmpty(timeout time.Duration, deadline time.Time) error {
 	return nil
 }
 
-// orphanDrained returns queue.ErrRemoved when the segment was removed, the
-// ring is empty, and no other process is attached to put more in it.
+// orphanGrace is how long a removed ring must stay empty before its
+// consumer leaves it. A producer looks for the removal before a put at most
+// removalCheckEvery after its last look, so after this long no producer can
+// still be putting into the orphan without having noticed.
+const orphanGrace = 4 * removalCheckEvery
+
+// orphanDrained returns queue.ErrRemoved when the segment was removed and
+// the ring has been empty for orphanGrace. Producers still attached but
+// idle do not hold the consumer back: their next put looks for the removal
+// first, and goes elsewhere (queue/spill: the file part, or the new ring).
 func (q *Queue) orphanDrained() error {
 	removed, _ := q.takeWatch.check(q.seg.ID)
 	if !removed {
 		return nil
 	}
-	info, err := ipc.StatShm(q.seg.ID)
-	if err == nil && info.Nattch > 1 {
-		return nil // producers still attached may yet publish
-	}
 	if q.h.tail.Load() > q.h.head.Load() {
+		q.orphanEmpty = time.Time{}
+		return nil
+	}
+	if q.orphanEmpty.IsZero() {
+		q.orphanEmpty = time.Now()
+		return nil
+	}
+	if time.Since(q.orphanEmpty) < orphanGrace {
 		return nil
 	}
 	return fmt.Errorf("queue %s: segment %d removed and drained: %w", q.name, q.seg.ID, queue.ErrRemoved)

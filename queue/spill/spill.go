@@ -146,7 +146,13 @@ func (q *Queue) dropRing(s *shmq.Queue, cause error) {
 	}
 	_ = s.Close()
 	q.shm = nil
+	// The consumer looks for (or makes) the new ring at once: producers
+	// that reopened may already be writing into it. Producers look again
+	// in a second; until then they write to the file part.
 	q.shmRetry = time.Now().Add(time.Second)
+	if q.o.Consumer {
+		q.shmRetry = time.Now()
+	}
 	if !q.shmMissing {
 		q.shmMissing = true
 		q.log.Warn("shared-memory segment removed: records go to the file queue", zap.String("dir", q.o.Dir), zap.Error(cause))

@@ -253,3 +253,46 @@ func TestSaveSurvivesLostRing(t *testing.T) {
 		}
 	}
 }
+
+// The ring removed while an idle producer stays attached to the orphan, and
+// a new ring made at once (m1check runs ipcq create): the consumer leaves
+// the orphan once it has been empty for the grace time, and takes what a
+// restarted producer wrote into the new ring.
+func TestConsumerLeavesOrphanForNewRing(t *testing.T) {
+	f := newFixture(t)
+	cons := f.open(Spill, true, 64)
+	idle := f.open(Spill, false, 64) // attached, never puts again
+	if err := idle.Put(rec(0), 0); err != nil {
+		t.Fatal(err)
+	}
+	id, err := ipc.OpenShm(f.key, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipc.RemoveShm(id); err != nil {
+		t.Fatal(err)
+	}
+	// ipcq create: a new ring under the same key.
+	created, err := shmq.Open(shmq.Options{Name: "SPILL", Key: f.key, Capacity: 64, RecordSize: 64, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Close()
+	restarted := f.open(Spill, false, 64)
+	for i := 1; i < 10; i++ {
+		if err := restarted.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := drain(t, cons, 10)
+	seen := map[string]bool{}
+	for _, g := range got {
+		seen[g] = true
+	}
+	for i := 0; i < 10; i++ {
+		if !seen[string(rec(i))] {
+			t.Fatalf("record %d not delivered: %v", i, got)
+		}
+	}
+	_ = idle
+}
