@@ -44,7 +44,7 @@ binary_of() {
 pid_of() {
     f="$RUN_DIR/$1.pid"
     [ -f "$f" ] || return 1
-    p=$(head -n 1 "$f" | tr -cd '0-9')
+    p=$(head -n 1 "$f" 2>/dev/null | tr -cd '0-9')
     [ -n "$p" ] || return 1
     printf '%s' "$p"
 }
