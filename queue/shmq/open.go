@@ -82,6 +82,12 @@ type Queue struct {
 	putWatch, takeWatch removalWatch
 	// orphanEmpty is when the consumer first found a removed ring empty.
 	orphanEmpty time.Time
+
+	// Stat's cached look at the consumer's liveness.
+	aliveMu   sync.Mutex
+	aliveWord uint64
+	alive     bool
+	aliveAt   time.Time
 }
 
 // removalWatch rations the IPC_STAT calls that detect a removed segment.

@@ -31,7 +31,7 @@ func (q *Queue) Stat() (queue.Stat, error) {
 	}
 	if w := q.h.consumer.Load(); w != 0 {
 		st.ConsumerPID = consumerPID(w)
-		st.ConsumerAlive = consumerAlive(w)
+		st.ConsumerAlive = q.consumerAliveCached(w)
 	}
 	if st.Tail > st.Commit {
 		s := q.slotAt(st.Commit)
@@ -109,4 +109,22 @@ func (q *Queue) SemValues() ([semCount]int, error) {
 		v[i] = x
 	}
 	return v, nil
+}
+
+// aliveCacheFor is how long Stat trusts its last look at the consumer's
+// liveness. The look reads /proc; callers such as dist's journal read Stat
+// for every batch, and a status a second old is fresh enough for them and
+// for operators.
+const aliveCacheFor = time.Second
+
+// consumerAliveCached is consumerAlive(w), looked up at most once a second
+// per consumer word.
+func (q *Queue) consumerAliveCached(w uint64) bool {
+	q.aliveMu.Lock()
+	defer q.aliveMu.Unlock()
+	if w == q.aliveWord && time.Since(q.aliveAt) < aliveCacheFor {
+		return q.alive
+	}
+	q.aliveWord, q.alive, q.aliveAt = w, consumerAlive(w), time.Now()
+	return q.alive
 }
