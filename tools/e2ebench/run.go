@@ -126,7 +126,8 @@ func (r *runner) run(ctx context.Context) (*result, error) {
 		return nil, err
 	}
 	w0, cpu0, a0 := time.Now(), cpuTimes(procs), acceptedSoFar(lgOut)
-	r.say("window starts: %d final rows, load average %s", c0, loadavg())
+	la0 := loadavg()
+	r.say("window starts: %d final rows, load average %s", c0, la0)
 	var perf *exec.Cmd
 	if r.o.perfDir != "" {
 		if perf, err = r.startPerf(procs); err != nil {
@@ -202,7 +203,7 @@ func (r *runner) run(ctx context.Context) (*result, error) {
 	fmt.Fprintf(r.out, "e2ebench: sustained=%s\n", sustained)
 	fmt.Fprintf(r.out, "e2ebench: db=%s window=%.0fs final_rate=%.0f window_intake=%.0f intake_rate=%.0f accepted=%d final=%d total_elapsed=%.0fs overall_rate=%.0f submit_p50=%s submit_p99=%s report_p50=%s report_p99=%s reports=%d load_start=%s load_end=%s\n",
 		r.o.db, w1.Sub(w0).Seconds(), rate, intake, lgRes.intakeRate, lgRes.accepted, fin, total.Seconds(), float64(fin)/total.Seconds(),
-		lgRes.subP50, lgRes.subP99, lgRes.repP50, lgRes.repP99, lgRes.reports, strings.Fields(la)[0], strings.Fields(loadavg())[0])
+		lgRes.subP50, lgRes.subP99, lgRes.repP50, lgRes.repP99, lgRes.reports, strings.Fields(la0)[0], strings.Fields(la)[0])
 	if drainErr != nil {
 		return nil, drainErr
 	}
