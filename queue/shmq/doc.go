@@ -34,7 +34,8 @@
 //	192  consumer     u64  pid<<32 | low 32 bits of its start time; 0 = none
 //	200  spilling     u32  1 while writers go to the queue's file part
 //	208  lastSpill    i64  unix nanoseconds a writer last chose the file part
-//	216  reserved to 256
+//	216  fileWriters  u32  writers inside a put into the file part
+//	220  reserved to 256
 //
 //	slot i (slotSize bytes, at 256 + i*slotSize; position p lives in slot p % capacity)
 //	  0  pos          u64  the position this slot holds

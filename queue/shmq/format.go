@@ -39,6 +39,7 @@ const (
 	offConsumer    = 192
 	offSpilling    = 200
 	offLastSpill   = 208
+	offFileWriters = 216
 
 	slotPos     = 0
 	slotPutTime = 8
@@ -86,6 +87,7 @@ type header struct {
 	consumer    *atomic.Uint64
 	spilling    *atomic.Uint32
 	lastSpill   *atomic.Int64
+	fileWriters *atomic.Uint32
 }
 
 func mapHeader(mem []byte) header {
@@ -113,6 +115,7 @@ func mapHeader(mem []byte) header {
 		consumer:    ipc.Uint64At(mem, offConsumer),
 		spilling:    ipc.Uint32At(mem, offSpilling),
 		lastSpill:   ipc.Int64At(mem, offLastSpill),
+		fileWriters: ipc.Uint32At(mem, offFileWriters),
 	}
 }
 

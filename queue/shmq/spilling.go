@@ -10,31 +10,57 @@ import (
 
 // The spilling word tells every writer of a queue with a file part
 // (queue/spill) to write there: set by the writer that first finds the ring
-// full, cleared by the consumer once the file part has been empty for a
-// grace time after the last writer chose it. The grace time stands in for
-// writers still inside a file put, so that no producer's later record can
-// reach the ring while its earlier one is still on its way into the file.
+// full, cleared by the consumer once the ring and the file part are both
+// empty. A writer counts itself in fileWriters before it looks at the word
+// and out after its file put returned; the consumer, after clearing the
+// word, takes the file part first until it has seen fileWriters at zero and
+// the file part empty. With sequentially consistent atomics either the
+// writer sees the cleared word (and goes to the ring) or the consumer sees
+// the writer counted (and waits for its record): no producer's later
+// record, put in the ring, is taken before its earlier one in the file.
 
 // Spilling tells whether writers go to the file part.
 func (q *Queue) Spilling() bool { return q.h.spilling.Load() == 1 }
 
 // PutOrSpill stores recs in the ring unless the queue is spilling or the
-// ring is full within timeout; then it marks the queue spilling and returns
-// the number stored with spill true, and the caller writes the rest to the
-// file part.
+// ring is full; then it marks the queue spilling and returns the number
+// stored with spill true: the caller writes the rest to the file part and
+// then calls SpillDone, whatever the outcome of that put.
 func (q *Queue) PutOrSpill(recs [][]byte, timeout time.Duration) (n int, spill bool, err error) {
+	q.h.fileWriters.Add(1)
 	if q.h.spilling.Load() == 1 {
 		q.h.lastSpill.Store(time.Now().UnixNano())
 		return 0, true, nil
 	}
+	q.SpillDone()
 	n, err = q.PutBatch(recs, timeout)
 	if err == nil || !isFull(err) {
 		return n, false, err
 	}
+	q.h.fileWriters.Add(1)
 	q.h.lastSpill.Store(time.Now().UnixNano())
 	q.h.spilling.Store(1)
 	return n, true, nil
 }
+
+// SpillDone counts a writer out of the file part (after PutOrSpill said
+// spill).
+func (q *Queue) SpillDone() {
+	for {
+		v := q.h.fileWriters.Load()
+		if v == 0 || q.h.fileWriters.CompareAndSwap(v, v-1) {
+			return
+		}
+	}
+}
+
+// FileWriters is the number of writers inside a put into the file part.
+func (q *Queue) FileWriters() int { return int(q.h.fileWriters.Load()) }
+
+// ResetFileWriters zeroes the count of writers in the file part: for a
+// count left standing by writers killed inside a file put, which the
+// consumer gives up waiting for (queue/spill).
+func (q *Queue) ResetFileWriters() { q.h.fileWriters.Store(0) }
 
 // MarkSpilling sets the spilling word (a consumer that finds the file part
 // not empty when it attaches).
@@ -43,22 +69,18 @@ func (q *Queue) MarkSpilling() {
 	q.h.spilling.Store(1)
 }
 
-// ClearSpilling clears the spilling word when no writer chose the file part
-// within grace, under the producers' mutex so that no writer decides
-// meanwhile. fileEmpty is asked under the mutex too. It returns whether the
-// word is clear.
-func (q *Queue) ClearSpilling(grace time.Duration, fileEmpty func() bool) (bool, error) {
+// ClearSpilling clears the spilling word when empty says so, asked under
+// the producers' mutex so that no writer fills the ring meanwhile. It
+// returns whether the word is clear.
+func (q *Queue) ClearSpilling(empty func() bool) (bool, error) {
 	if q.h.spilling.Load() == 0 {
 		return true, nil
-	}
-	if time.Since(time.Unix(0, q.h.lastSpill.Load())) < grace {
-		return false, nil
 	}
 	if err := q.sems.Op(time.Second, ipc.Sembuf{Num: semMutex, Op: -1, Flags: ipc.SemUndo}); err != nil {
 		return false, q.wrapIPC(err)
 	}
 	cleared := false
-	if time.Since(time.Unix(0, q.h.lastSpill.Load())) >= grace && fileEmpty() {
+	if empty() {
 		q.h.spilling.Store(0)
 		cleared = true
 	}

@@ -11,11 +11,19 @@
 // With spill, FIFO order is kept for each producer: the consumer takes the
 // ring first and the file part after it, and once one writer has spilled,
 // every writer goes to the file part while the ring's spilling word is set
-// (see shmq.PutOrSpill). The consumer clears the word only when the file
-// part is empty and no writer has chosen it for a grace time (2 s), long
-// enough for a writer already inside a file put to finish, so no producer's
-// later record can overtake its earlier one.
-//
+// (see shmq.PutOrSpill). The consumer clears the word, under the producers'
+// mutex, as soon as the ring and the file part are both empty, so that a
+// burst costs file puts only while it lasts. A writer already inside a file
+// put then still lands its record in the file part: writers count
+// themselves in the ring's header while they are inside a file put, and
+// after clearing the word the consumer takes the file part before the ring
+// until that count is zero and the file part empty, so that record is taken
+// before anything its writer puts in the ring afterwards. A count left
+// standing by a writer killed inside a file put is reset after Grace (10 s).
+// (An earlier version waited instead for a grace time counted from the last
+// writer that chose the file part; under steady traffic that never ends, and
+// every message paid an fdatasync.)
+
 // # A ring that is missing or removed
 //
 // When the segment is missing (a reboot, not yet created) or removed under

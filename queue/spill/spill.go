@@ -34,8 +34,9 @@ type Options struct {
 	// Consumer opens the queue as its one consumer: it may create the
 	// segment, and it holds the file part's consumer lock.
 	Consumer bool
-	// Grace is how long the file part must have gone unchosen before
-	// writers return to the ring; 2 s when zero.
+	// Grace is how long the consumer waits, after clearing the spilling
+	// word, for writers counted inside a file put before it takes them for
+	// killed and resets the count; 10 s when zero.
 	Grace time.Duration
 	Log   *zap.Logger
 }
@@ -52,6 +53,12 @@ type Queue struct {
 	fileMu      sync.Mutex
 	file        *fileq.Queue
 	fileChecked time.Time
+
+	// fileFirst: the spilling word was cleared at fileFirstSince, and the
+	// file part is taken first until no writer is inside a file put and it
+	// is empty (see the package doc).
+	fileFirst      bool
+	fileFirstSince time.Time
 
 	takeMu  sync.Mutex
 	taken   []takenRef
@@ -72,7 +79,7 @@ func Open(o Options) (*Queue, error) {
 		o.Log = zap.NewNop()
 	}
 	if o.Grace <= 0 {
-		o.Grace = 2 * time.Second
+		o.Grace = 10 * time.Second
 	}
 	switch o.Policy {
 	case Block, Spill, Reject:
@@ -199,6 +206,9 @@ func (q *Queue) PutBatch(recs [][]byte, timeout time.Duration) (int, error) {
 			n, spill, err = s.PutOrSpill(recs, 0)
 			if err == nil && !spill {
 				return n, nil
+			}
+			if spill {
+				defer s.SpillDone()
 			}
 		case Block:
 			n, err = s.PutBatch(recs, timeout)

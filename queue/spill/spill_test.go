@@ -38,7 +38,7 @@ func (f *fixture) open(policy Policy, consumer bool, capacity int) *Queue {
 		File:     fileq.Options{Durability: fileq.SyncNone},
 		Policy:   policy,
 		Consumer: consumer,
-		Grace:    50 * time.Millisecond,
+		Grace:    5 * time.Second,
 		Log:      zaptest.NewLogger(f.t),
 	})
 	if err != nil {
@@ -295,4 +295,55 @@ func TestConsumerLeavesOrphanForNewRing(t *testing.T) {
 		}
 	}
 	_ = idle
+}
+
+// Under steady traffic that the consumer keeps up with, a burst's spill ends
+// once the consumer has caught up: writers return to the ring while they
+// go on writing, and the file part is not on every message's path.
+func TestSpillEndsUnderSteadyTraffic(t *testing.T) {
+	f := newFixture(t)
+	cons := f.open(Spill, true, 16)
+	prod := f.open(Spill, false, 16)
+	for i := 0; i < 100; i++ { // the burst: 84 go to the file part
+		if err := prod.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !prod.Spilling() {
+		t.Fatal("burst did not spill")
+	}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { // steady traffic, one record every 200 µs
+		defer close(done)
+		for i := 100; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := prod.Put(rec(i), time.Second); err != nil {
+				done <- err
+				return
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	back := false
+	for time.Now().Before(deadline) && !back {
+		if recs, err := cons.TakeBatch(nil, 64, 20*time.Millisecond); err == nil {
+			if err := cons.Commit(recs[len(recs)-1].Pos); err != nil {
+				t.Fatal(err)
+			}
+		}
+		back = !prod.Spilling()
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !back {
+		t.Fatal("writers still go to the file part 5 s after the burst, under steady traffic")
+	}
 }

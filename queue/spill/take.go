@@ -44,6 +44,32 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 	}
 	for {
 		s := q.ring()
+		if q.fileFirst && s != nil {
+			// Just after the spilling word was cleared: a record a writer
+			// was still putting into the file part comes before anything
+			// that writer puts in the ring after it. Writers count
+			// themselves out after their put, so once the count is zero
+			// (looked at before the file) and the file is empty, it is over.
+			idle := s.FileWriters() == 0
+			if !idle && time.Since(q.fileFirstSince) > q.o.Grace {
+				q.log.Warn("writers counted in the file part for too long, taken for killed; count reset",
+					zap.Int("writers", s.FileWriters()), zap.Duration("after", q.o.Grace))
+				s.ResetFileWriters()
+				idle = true
+			}
+			n := len(dst)
+			var err error
+			dst, err = q.file.TakeBatch(dst, max, 0)
+			if len(dst) > n {
+				return q.note(dst, n, true), nil
+			}
+			if err != nil && !errors.Is(err, queue.ErrEmpty) {
+				return dst, err
+			}
+			if idle {
+				q.fileFirst = false
+			}
+		}
 		if s != nil {
 			n := len(dst)
 			var err error
@@ -70,8 +96,12 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 				return dst, err
 			}
 			if s != nil && s.Spilling() {
-				if _, err := s.ClearSpilling(q.o.Grace, func() bool { return q.file.Len() == 0 }); err != nil {
+				cleared, err := s.ClearSpilling(func() bool { return s.Len() == 0 && q.file.Len() == 0 })
+				if err != nil {
 					q.log.Warn("clearing the spilling word", zap.Error(err))
+				}
+				if cleared {
+					q.fileFirst, q.fileFirstSince = true, time.Now()
 				}
 			}
 		}

@@ -52,7 +52,6 @@ func spillCase(base string, policy spill.Policy, producers int, d time.Duration)
 		Dir:    filepath.Join(dir, "q"),
 		File:   fileq.Options{Durability: fileq.SyncGroup},
 		Policy: policy,
-		Grace:  50 * time.Millisecond,
 		Log:    zap.NewNop(),
 	}
 	cons := opts
