@@ -97,7 +97,6 @@ bench-dupindex:
 	$(GO) test -count=1 -run '^$$' -bench CheckAndInsert -benchtime=2s ./gw/dupindex/
 
 bench-lsnr: build
-	@$(GO) build -o $(BIN)/m1passwd ./gw/config/m1passwd
 	sh tools/loadgen/bench_procs.sh $(BIN) -n 300000 --window 8 -q --baseline --line
 
 bench-sch:

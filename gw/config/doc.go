@@ -58,7 +58,7 @@
 // clients.toml holds salted PBKDF2-SHA256 hashes (see HashPassword for the
 // format), never passwords; CheckPassword compares in constant time and
 // Clients.Authenticate spends the same work on an unknown client id. The
-// command gw/config/m1passwd prints a hash for a password read from stdin.
+// command tools/m1passwd (bin/m1passwd) prints a hash for a password read from stdin.
 //
 // # GW_ID node numbers
 //
