@@ -74,6 +74,12 @@ func TestWindowRespected(t *testing.T) {
 	if s.MaxUnanswered != 5 {
 		t.Fatalf("carrier saw at most %d submits unanswered, window 5", s.MaxUnanswered)
 	}
+	// The counters are published just after the events are stored, which
+	// is what drain waits for: give them a moment.
+	deadline := time.Now().Add(5 * time.Second)
+	for st.out.Load() < 200 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if st.maxWindow.Load() != 5 || st.in.Load() != 200 || st.out.Load() != 200 {
 		t.Fatalf("published window %d, in %d, out %d", st.maxWindow.Load(), st.in.Load(), st.out.Load())
 	}
