@@ -58,7 +58,9 @@ func TestChaos(t *testing.T) {
 	outage := 5 * time.Second
 	kills := 6
 	if n >= 10000 {
-		outage, kills = 20*time.Second, 40
+		// The full run: the database away 20 s, and a kill every 2 s for
+		// about as long as the load lasts (≈ 100 TCP messages/s/connection).
+		outage, kills = 20*time.Second, max(40, n/400)
 	}
 	run(t, scenario{db: "postgres", messages: n, chaos: true, outage: outage, kills: kills})
 }
@@ -75,7 +77,7 @@ func run(t *testing.T, sc scenario) {
 	s.startSim()
 	s.mustScript("m1start")
 	st := s.store()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Minute)
 	defer cancel()
 
 	pfx := randomPrefix()
@@ -95,7 +97,7 @@ func run(t *testing.T, sc scenario) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	wg.Add(2)
-	go func() { defer wg.Done(); errs <- main.run(ctx, sc.messages, 4) }()
+	go func() { defer wg.Done(); errs <- main.run(ctx, sc.messages, min(8, 4+sc.messages/10000)) }()
 	go func() { defer wg.Done(); errs <- bank.run(ctx, sc.messages/5, 1) }()
 	s.mustTool("m1db", "t41", "-n", strconv.Itoa(nT41), "--future", strconv.Itoa(nFuture), "--future-in", "8s",
 		"--prefix", pfx+"T", "--lms-every", "4")
@@ -136,7 +138,8 @@ func run(t *testing.T, sc scenario) {
 	total := acked + nT41 + nFuture + nSpool
 
 	// Every acknowledged message ends with a result.
-	deadline := time.Now().Add(4 * time.Minute)
+	wait := 4*time.Minute + time.Duration(sc.messages)*5*time.Millisecond
+	deadline := time.Now().Add(wait)
 	var k store.KeyCounts
 	for {
 		k, err = st.CountKeys(ctx)
@@ -146,8 +149,8 @@ func run(t *testing.T, sc scenario) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("after 4 minutes: %d of %d messages final (%+v, %d awaiting a report, %d T41 rows due, err %v)",
-				k.FinalKeys, total, k, pending['3'], due, err)
+			t.Errorf("after %v: %d of %d messages final (%+v, %d awaiting a report, %d T41 rows due, err %v)",
+				wait, k.FinalKeys, total, k, pending['3'], due, err)
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
