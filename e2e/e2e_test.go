@@ -16,6 +16,7 @@ import (
 
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
+	"github.com/m1gw/m1/internal/testpg"
 	"github.com/m1gw/m1/tools/carriersim/sim"
 )
 
@@ -66,11 +67,11 @@ func TestChaos(t *testing.T) {
 }
 
 func run(t *testing.T, sc scenario) {
-	var proxy *pgProxy
+	var proxy *testpg.Proxy
 	o := suiteOptions{}
 	if sc.db == "postgres" {
-		proxy = newPGProxy(t, "127.0.0.1:5432")
-		o.DSN = pgSchema(t, proxy.addr)
+		proxy = testpg.NewProxy(t, "127.0.0.1:5432")
+		o.DSN = pgSchema(t, proxy.Addr)
 	}
 	s := newSuite(t, o)
 	s.shorten()
@@ -274,7 +275,7 @@ func (c chaosLog) String() string {
 }
 
 // chaos runs the faults while the load runs, and returns once they are done.
-func (s *suite) chaos(ctx context.Context, sc scenario, proxy *pgProxy) chaosLog {
+func (s *suite) chaos(ctx context.Context, sc scenario, proxy *testpg.Proxy) chaosLog {
 	var log chaosLog
 	for i := 0; i < sc.kills; i++ {
 		select {
@@ -309,9 +310,9 @@ func (s *suite) chaos(ctx context.Context, sc scenario, proxy *pgProxy) chaosLog
 			}
 		case 3:
 			if proxy != nil {
-				proxy.down()
+				proxy.Down()
 				time.Sleep(sc.outage)
-				proxy.up()
+				proxy.Up()
 				log.outage = sc.outage
 			}
 		}

@@ -2,17 +2,13 @@ package dbx
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -24,53 +20,19 @@ import (
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/gw/telegram"
 	"github.com/m1gw/m1/internal/testhome"
+	"github.com/m1gw/m1/internal/testpg"
 	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
 	"github.com/m1gw/m1/queue/shmq"
 	"github.com/m1gw/m1/queue/spill"
 )
 
-// pgBaseDSN is the test server: trust auth, user postgres, database test.
-// M1_TEST_PG overrides it.
-func pgBaseDSN() string {
-	if v := os.Getenv("M1_TEST_PG"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
+func pgBaseDSN() string { return testpg.BaseDSN() }
 
-// pgSchema creates a schema of the test's own on the test server, dropped
-// at cleanup, and returns its name; the test is skipped when no server
-// answers.
+// pgSchema is a schema of the test's own, dropped at cleanup (internal/testpg).
 func pgSchema(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, pgBaseDSN())
-	if err != nil {
-		t.Skipf("PostgreSQL not reachable at %s (%v): skipping the PostgreSQL half of this test", pgBaseDSN(), err)
-	}
-	defer c.Close(context.Background())
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "m1_dbx_test_" + hex.EncodeToString(b[:])
-	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, pgBaseDSN())
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
+	return testpg.Schema(t, "m1_dbx_test_")
 }
 
 // pgDSN returns the DSN of schema on the server at hostport.

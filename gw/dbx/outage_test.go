@@ -15,6 +15,7 @@ import (
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/gw/telegram"
+	"github.com/m1gw/m1/internal/testpg"
 )
 
 // TestDatabaseDown: PostgreSQL goes away (a proxy in front of it refuses
@@ -24,8 +25,8 @@ import (
 // message ends as it should, every listener message is REPORTed.
 func TestDatabaseDown(t *testing.T) {
 	schema := pgSchema(t)
-	px := startProxy(t, "127.0.0.1:5432")
-	h := newHarness(t, pgDSN(px.addr, schema), settings{"check_dsn": pgDSN("127.0.0.1:5432", schema),
+	px := testpg.NewProxy(t, "127.0.0.1:5432")
+	h := newHarness(t, pgDSN(px.Addr, schema), settings{"check_dsn": pgDSN("127.0.0.1:5432", schema),
 		"dbx_capacity": "100", "fetch_count": "200", "retry_min": `"100ms"`, "retry_max": `"500ms"`})
 	core, logs := observer.New(zapcore.InfoLevel)
 	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t).Core()))
@@ -48,7 +49,7 @@ func TestDatabaseDown(t *testing.T) {
 	putMessages(0, 50)
 	h.waitRows(ids, 30*time.Second, func(r store.LogRow) bool { return r.Status == store.StatusDone })
 
-	px.down()
+	px.Down()
 	downAt := time.Now()
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -80,7 +81,7 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatalf("process table entry while down: %+v", e)
 	}
 	time.Sleep(time.Until(downAt.Add(3 * time.Second)))
-	px.up()
+	px.Up()
 
 	h.waitRows(ids, 60*time.Second, func(r store.LogRow) bool { return r.Status == store.StatusDone && r.AckTime != "" })
 	h.waitDrained(30 * time.Second)
@@ -115,10 +116,10 @@ func TestDatabaseDown(t *testing.T) {
 // commits nothing; the next dbx, with the database back, applies it all.
 func TestStopWhileDown(t *testing.T) {
 	schema := pgSchema(t)
-	px := startProxy(t, "127.0.0.1:5432")
-	h := newHarness(t, pgDSN(px.addr, schema), settings{"check_dsn": pgDSN("127.0.0.1:5432", schema)})
+	px := testpg.NewProxy(t, "127.0.0.1:5432")
+	h := newHarness(t, pgDSN(px.Addr, schema), settings{"check_dsn": pgDSN("127.0.0.1:5432", schema)})
 	r := h.start()
-	px.down()
+	px.Down()
 	var ids []string
 	for i := 0; i < 30; i++ {
 		m := message(gwid(i), msg.SourceListener)
@@ -138,7 +139,7 @@ func TestStopWhileDown(t *testing.T) {
 	if q := h.queued(); q != 60 {
 		t.Fatalf("DBX holds %d records after a stop while down, want all 60", q)
 	}
-	px.up()
+	px.Up()
 	r = h.start()
 	h.waitRows(ids, 30*time.Second, func(r store.LogRow) bool { return r.Status == store.StatusDone })
 	h.waitDrained(10 * time.Second)

@@ -2,8 +2,6 @@ package sch
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -23,53 +20,18 @@ import (
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/internal/testhome"
+	"github.com/m1gw/m1/internal/testpg"
 	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
 	"github.com/m1gw/m1/queue/shmq"
 )
 
-func pgBaseDSN() string {
-	if v := os.Getenv("M1_TEST_PG"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
+func pgBaseDSN() string { return testpg.BaseDSN() }
 
-// pgSchemaDSN creates a schema of the test's own on the test server and
-// returns a DSN using it; dropped at cleanup. Skips when no server answers.
+// pgSchemaDSN is a DSN on a schema of the test's own (internal/testpg).
 func pgSchemaDSN(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, pgBaseDSN())
-	if err != nil {
-		t.Skipf("PostgreSQL not reachable at %s (%v): skipping the PostgreSQL half of this test", pgBaseDSN(), err)
-	}
-	defer c.Close(context.Background())
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "m1_sch_" + hex.EncodeToString(b[:])
-	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, pgBaseDSN())
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(pgBaseDSN(), "?") {
-		sep = "&"
-	}
-	return pgBaseDSN() + sep + "search_path=" + schema
+	return testpg.SchemaDSN(t, "m1_sch_", "")
 }
 
 // eachDB runs fn on a fresh SQLite file and a fresh PostgreSQL schema.
