@@ -1,12 +1,10 @@
 package lsnr
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
@@ -22,9 +20,7 @@ import (
 // closed after it stopped (stop order steps 4-5 of gw/daemon).
 type Process struct {
 	*Listener
-	closers []func() error
-	log     *zap.Logger
-	once    sync.Once
+	closers *daemon.Closers
 
 	// The process table slot: scripts wait for "running" there, and
 	// m1status shows it.
@@ -32,6 +28,7 @@ type Process struct {
 	heartbeat time.Duration
 	hbStop    chan struct{}
 	hbWG      sync.WaitGroup
+	hbOnce    sync.Once
 }
 
 // FromEnv builds the eai_lsnr daemon from its configuration:
@@ -41,9 +38,9 @@ type Process struct {
 func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	cfg := env.Config.Get()
 	log := env.Log.Logger
-	p := &Process{log: log}
+	p := &Process{closers: daemon.NewClosers("queues, index, store and process table", log)}
 	fail := func(err error) (daemon.Daemon, error) {
-		p.closeAll()
+		p.closers.Close()
 		return nil, err
 	}
 	lanes := map[byte]queue.Queue{}
@@ -52,35 +49,35 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		if err != nil {
 			return fail(fmt.Errorf("queue %s: %w", name, err))
 		}
-		p.closers = append(p.closers, q.Close)
+		p.closers.Add(q.Close)
 		lanes[jc] = q
 	}
 	rpt, err := queues.OpenConsumer(cfg, config.QueueRPT, log)
 	if err != nil {
 		return fail(fmt.Errorf("queue %s: %w", config.QueueRPT, err))
 	}
-	p.closers = append(p.closers, rpt.Close)
+	p.closers.Add(rpt.Close)
 	dup, err := dupindex.Open(dupindex.Options{Path: cfg.Path(cfg.Listener.DupIndex),
 		Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
 	if err != nil {
 		return fail(fmt.Errorf("duplicate index: %w", err))
 	}
-	p.closers = append(p.closers, dup.Close)
+	p.closers.Add(dup.Close)
 	st, err := store.Open(store.Options{DSN: cfg.Database.DSN, Logger: log})
 	if err != nil {
 		return fail(fmt.Errorf("store: %w", err))
 	}
-	p.closers = append(p.closers, st.Close)
+	p.closers.Add(st.Close)
 	tab, err := queues.ProcTab(cfg, true, log)
 	if err != nil {
 		return fail(fmt.Errorf("process table: %w", err))
 	}
-	p.closers = append(p.closers, tab.Close)
+	p.closers.Add(tab.Close)
 	slot, err := tab.Register("eai_lsnr", "eai_lsnr")
 	if err != nil {
 		return fail(fmt.Errorf("process table: %w", err))
 	}
-	p.closers = append(p.closers, func() error { slot.Release(); return nil })
+	p.closers.Add(func() error { slot.Release(); return nil })
 	p.slot, p.heartbeat, p.hbStop = slot, cfg.ProcTab.Heartbeat.D(), make(chan struct{})
 	l, err := New(Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, Dup: dup, Future: st,
 		Node: cfg.GWIDNode(config.SlotListener)})
@@ -95,7 +92,8 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 func (p *Process) Exit() {
 	p.slot.SetState(proctab.Stopping)
 	p.Listener.Exit()
-	p.once.Do(p.closeAll)
+	p.stopHeartbeat()
+	p.closers.Close()
 }
 
 // Main serves until Exit. The ports are bound by New, so the process is
@@ -106,23 +104,17 @@ func (p *Process) Main() error {
 	go func() { defer p.hbWG.Done(); p.slot.HeartbeatLoop(p.hbStop, p.heartbeat) }()
 	err := p.Listener.Main()
 	p.slot.SetState(proctab.Stopping)
-	p.once.Do(p.closeAll)
+	p.stopHeartbeat()
+	p.closers.Close()
 	return err
 }
 
-func (p *Process) closeAll() {
-	if p.hbStop != nil {
-		close(p.hbStop)
-		p.hbWG.Wait()
-	}
-	var errs []error
-	for i := len(p.closers) - 1; i >= 0; i-- {
-		if err := p.closers[i](); err != nil {
-			errs = append(errs, err)
+// stopHeartbeat stops the heartbeat loop and waits for it; once.
+func (p *Process) stopHeartbeat() {
+	p.hbOnce.Do(func() {
+		if p.hbStop != nil {
+			close(p.hbStop)
+			p.hbWG.Wait()
 		}
-	}
-	p.closers = nil
-	if err := errors.Join(errs...); err != nil {
-		p.log.Error("closing queues, index and store", zap.Error(err))
-	}
+	})
 }

@@ -1,11 +1,8 @@
 package sch
 
 import (
-	"errors"
 	"fmt"
-	"sync"
 
-	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
@@ -18,9 +15,7 @@ import (
 // the process table opened for it and closed after it stopped.
 type Process struct {
 	*Sch
-	closers []func() error
-	log     *zap.Logger
-	once    sync.Once
+	closers *daemon.Closers
 }
 
 // FromEnv builds the sch daemon from its configuration: DIST.R/S/B through
@@ -28,9 +23,9 @@ type Process struct {
 func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	cfg := env.Config.Get()
 	log := env.Log.Logger
-	p := &Process{log: log}
+	p := &Process{closers: daemon.NewClosers("queues, process table and store", log)}
 	fail := func(err error) (daemon.Daemon, error) {
-		p.closeAll()
+		p.closers.Close()
 		return nil, err
 	}
 	lanes := map[byte]queue.Queue{}
@@ -39,19 +34,19 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		if err != nil {
 			return fail(fmt.Errorf("queue %s: %w", name, err))
 		}
-		p.closers = append(p.closers, q.Close)
+		p.closers.Add(q.Close)
 		lanes[jc] = q
 	}
 	tab, err := queues.ProcTab(cfg, true, log)
 	if err != nil {
 		return fail(fmt.Errorf("process table: %w", err))
 	}
-	p.closers = append(p.closers, tab.Close)
+	p.closers.Add(tab.Close)
 	st, err := store.Open(store.Options{DSN: cfg.Database.DSN, Logger: log})
 	if err != nil {
 		return fail(fmt.Errorf("store: %w", err))
 	}
-	p.closers = append(p.closers, st.Close)
+	p.closers.Add(st.Close)
 	s, err := New(Options{Config: cfg, Log: log, Store: st, Lanes: lanes, Table: tab, Node: cfg.GWIDNode(config.SlotSch)})
 	if err != nil {
 		return fail(err)
@@ -63,25 +58,12 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 // Exit stops sch, then closes what FromEnv opened.
 func (p *Process) Exit() {
 	p.Sch.Exit()
-	p.once.Do(p.closeAll)
+	p.closers.Close()
 }
 
 // Main polls until Exit.
 func (p *Process) Main() error {
 	err := p.Sch.Main()
-	p.once.Do(p.closeAll)
+	p.closers.Close()
 	return err
-}
-
-func (p *Process) closeAll() {
-	var errs []error
-	for i := len(p.closers) - 1; i >= 0; i-- {
-		if err := p.closers[i](); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	p.closers = nil
-	if err := errors.Join(errs...); err != nil {
-		p.log.Error("closing queues, process table and store", zap.Error(err))
-	}
 }

@@ -1,13 +1,10 @@
 package tkm
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
-	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
@@ -20,18 +17,16 @@ import (
 // the process table opened for it and closed after it stopped.
 type Process struct {
 	*Tkm
-	closers []func() error
-	log     *zap.Logger
-	once    sync.Once
+	closers *daemon.Closers
 }
 
 // FromEnv builds the tkm_files daemon from its configuration.
 func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	cfg := env.Config.Get()
 	log := env.Log.Logger
-	p := &Process{log: log}
+	p := &Process{closers: daemon.NewClosers("queues, duplicate index and process table", log)}
 	fail := func(err error) (daemon.Daemon, error) {
-		p.closeAll()
+		p.closers.Close()
 		return nil, err
 	}
 	lanes := map[byte]queue.Queue{}
@@ -40,7 +35,7 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		if err != nil {
 			return fail(fmt.Errorf("queue %s: %w", name, err))
 		}
-		p.closers = append(p.closers, q.Close)
+		p.closers.Add(q.Close)
 		lanes[jc] = q
 	}
 	// The index dist checks and records keys in; tkm_files only reads it.
@@ -53,12 +48,12 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	if err != nil {
 		return fail(fmt.Errorf("tkm_files: duplicate index: %w", err))
 	}
-	p.closers = append(p.closers, idx.Close)
+	p.closers.Add(idx.Close)
 	tab, err := queues.ProcTab(cfg, true, log)
 	if err != nil {
 		return fail(fmt.Errorf("process table: %w", err))
 	}
-	p.closers = append(p.closers, tab.Close)
+	p.closers.Add(tab.Close)
 	t, err := New(Options{Config: cfg, Log: log, Lanes: lanes, Dup: idx, Table: tab, Node: cfg.GWIDNode(config.SlotTkmFiles)})
 	if err != nil {
 		return fail(err)
@@ -70,25 +65,12 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 // Exit stops tkm_files, then closes what FromEnv opened.
 func (p *Process) Exit() {
 	p.Tkm.Exit()
-	p.once.Do(p.closeAll)
+	p.closers.Close()
 }
 
 // Main runs until Exit.
 func (p *Process) Main() error {
 	err := p.Tkm.Main()
-	p.once.Do(p.closeAll)
+	p.closers.Close()
 	return err
-}
-
-func (p *Process) closeAll() {
-	var errs []error
-	for i := len(p.closers) - 1; i >= 0; i-- {
-		if err := p.closers[i](); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	p.closers = nil
-	if err := errors.Join(errs...); err != nil {
-		p.log.Error("closing queues and process table", zap.Error(err))
-	}
 }
