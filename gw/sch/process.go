@@ -3,7 +3,6 @@ package sch
 import (
 	"fmt"
 
-
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
 	"github.com/m1gw/m1/gw/queues"
