@@ -11,7 +11,6 @@ import (
 	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
-	"github.com/m1gw/m1/queue"
 )
 
 // Process is eai_lsnr as cmd/eai_lsnr runs it: a Listener with the
@@ -42,14 +41,9 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		p.closers.Close()
 		return nil, err
 	}
-	lanes := map[byte]queue.Queue{}
-	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
-		q, err := queues.Open(cfg, name, log)
-		if err != nil {
-			return fail(fmt.Errorf("queue %s: %w", name, err))
-		}
-		p.closers.Add(q.Close)
-		lanes[jc] = q
+	lanes, err := queues.OpenLanes(cfg, log, p.closers.Add)
+	if err != nil {
+		return fail(err)
 	}
 	rpt, err := queues.OpenConsumer(cfg, config.QueueRPT, log)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/ipc"
+	"github.com/m1gw/m1/queue"
 	"github.com/m1gw/m1/queue/fileq"
 	"github.com/m1gw/m1/queue/shmq"
 	"github.com/m1gw/m1/queue/spill"
@@ -122,4 +123,25 @@ func ProcTab(cfg *config.Config, create bool, log *zap.Logger) (*proctab.Table, 
 		DeadAfter: cfg.ProcTab.DeadAfter.D(),
 		Log:       log,
 	})
+}
+
+// LaneNames maps a JOB_CLASS to its distributor lane (DESIGN.md, "Job
+// classes").
+var LaneNames = map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB}
+
+// OpenLanes opens DIST.R, DIST.S and DIST.B for a producer, keyed by
+// JOB_CLASS: what every intake (eai_lsnr, sch, tkm_files) writes to. Each
+// opened lane's Close is passed to onClose (a daemon.Closers' Add); on an
+// error the caller closes them.
+func OpenLanes(cfg *config.Config, log *zap.Logger, onClose func(func() error)) (map[byte]queue.Queue, error) {
+	lanes := make(map[byte]queue.Queue, len(LaneNames))
+	for jc, name := range LaneNames {
+		q, err := Open(cfg, name, log)
+		if err != nil {
+			return nil, fmt.Errorf("queue %s: %w", name, err)
+		}
+		onClose(q.Close)
+		lanes[jc] = q
+	}
+	return lanes, nil
 }

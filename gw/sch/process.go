@@ -7,7 +7,6 @@ import (
 	"github.com/m1gw/m1/gw/daemon"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
-	"github.com/m1gw/m1/queue"
 )
 
 // Process is sch as cmd/sch runs it: a Sch with the lanes, the store and
@@ -27,14 +26,9 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		p.closers.Close()
 		return nil, err
 	}
-	lanes := map[byte]queue.Queue{}
-	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
-		q, err := queues.Open(cfg, name, log)
-		if err != nil {
-			return fail(fmt.Errorf("queue %s: %w", name, err))
-		}
-		p.closers.Add(q.Close)
-		lanes[jc] = q
+	lanes, err := queues.OpenLanes(cfg, log, p.closers.Add)
+	if err != nil {
+		return fail(err)
 	}
 	tab, err := queues.ProcTab(cfg, true, log)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/m1gw/m1/gw/daemon"
 	"github.com/m1gw/m1/gw/dupindex"
 	"github.com/m1gw/m1/gw/queues"
-	"github.com/m1gw/m1/queue"
 )
 
 // Process is tkm_files as cmd/tkm_files runs it: a Tkm with the lanes and
@@ -28,14 +27,9 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		p.closers.Close()
 		return nil, err
 	}
-	lanes := map[byte]queue.Queue{}
-	for jc, name := range map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB} {
-		q, err := queues.Open(cfg, name, log)
-		if err != nil {
-			return fail(fmt.Errorf("queue %s: %w", name, err))
-		}
-		p.closers.Add(q.Close)
-		lanes[jc] = q
+	lanes, err := queues.OpenLanes(cfg, log, p.closers.Add)
+	if err != nil {
+		return fail(err)
 	}
 	// The index dist checks and records keys in; tkm_files only reads it.
 	// A fresh home has no var/ yet.
