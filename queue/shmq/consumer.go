@@ -83,3 +83,18 @@ func (q *Queue) releaseConsumer() {
 	}
 	q.consumer = false
 }
+
+// Claim makes this handle the queue's consumer now; Take and TakeBatch do
+// it on first use. Records a previous consumer took and did not commit are
+// then to be delivered again.
+func (q *Queue) Claim() error {
+	q.takeMu.Lock()
+	defer q.takeMu.Unlock()
+	if q.closed {
+		return queue.ErrClosed
+	}
+	if q.consumer {
+		return nil
+	}
+	return q.claimConsumer()
+}

@@ -347,3 +347,27 @@ func TestSpillEndsUnderSteadyTraffic(t *testing.T) {
 		t.Fatal("writers still go to the file part 5 s after the burst, under steady traffic")
 	}
 }
+
+// Save by a consumer that has not taken anything yet, after a predecessor
+// took records and died without committing: everything is saved.
+func TestSaveBeforeFirstTake(t *testing.T) {
+	f := newFixture(t)
+	first := f.open(Spill, true, 16)
+	for i := 0; i < 5; i++ {
+		if err := first.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := first.TakeBatch(nil, 5, 0); err != nil { // taken, never committed
+		t.Fatal(err)
+	}
+	first.Close()
+	again := f.open(Spill, true, 16)
+	if n, err := again.Save(); err != nil || n != 5 {
+		t.Fatalf("Save = %d, %v", n, err)
+	}
+	got := drain(t, again, 5)
+	if got[0] != string(rec(0)) || got[4] != string(rec(4)) {
+		t.Fatalf("after Save: %v", got)
+	}
+}

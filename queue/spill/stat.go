@@ -56,6 +56,12 @@ func (q *Queue) Save() (int, error) {
 	if s == nil {
 		return 0, nil
 	}
+	// The consumer role first: a handle that has not taken yet would
+	// otherwise commit positions it never took, and claiming moves head
+	// back to what is committed, so everything Peek shows is taken below.
+	if err := s.Claim(); err != nil {
+		return 0, err
+	}
 	recs := s.Peek(s.Capacity())
 	if len(recs) == 0 {
 		return 0, nil
