@@ -188,10 +188,13 @@ func run(t *testing.T, sc scenario) {
 		t.Fatal(err)
 	}
 	bySource := map[byte]int64{}
-	carrierResults := int64(0)
+	carrierResults, dup1201 := int64(0), int64(0)
 	for _, r := range rows {
 		if r.Status == '4' {
 			bySource[r.Source] += r.Count
+		}
+		if r.ResultCode == "1201" {
+			dup1201 += r.Count
 		}
 		switch r.ResultCode {
 		case "0000", "3001", "3002", "3003":
@@ -215,6 +218,14 @@ func run(t *testing.T, sc scenario) {
 		t.Errorf("the simulator saw %d messages, %d have a carrier's result", simSt.Unique, carrierResults)
 	}
 	dupRows := k.Rows - k.Keys
+	// A second copy of a message (a reclaimed T41 row, a resumed spool
+	// file) ends 1201 beside its first: one extra row, one 1201 each. A
+	// 1201 beyond those is a message whose only row says duplicate: it was
+	// never sent, and counts as lost.
+	if never := dup1201 - dupRows; never > 0 {
+		t.Errorf("%d messages ended 1201 without a first copy: never sent", never)
+		lost += int(never)
+	}
 	if multi.accepted > 0 && !sc.chaos && multi.reports < multi.accepted {
 		t.Errorf("MULTI_SUBMIT client: %d REPORTs for %d accepted", multi.reports, multi.accepted)
 	}

@@ -128,3 +128,35 @@ func (q *Queue) consumerAliveCached(w uint64) bool {
 	q.aliveWord, q.alive, q.aliveAt = w, consumerAlive(w), time.Now()
 	return q.alive
 }
+
+// RemovedNow tells the consumer whether the segment was removed (ipcrm),
+// looking at most every removalCheckEvery; queue/spill then moves what the
+// orphaned ring still holds to its file part before anything can lose it.
+func (q *Queue) RemovedNow() bool {
+	q.takeMu.Lock()
+	defer q.takeMu.Unlock()
+	removed, _ := q.takeWatch.check(q.seg.ID)
+	return removed
+}
+
+// PeekUntaken copies the records not yet taken, [head, tail), oldest
+// first, without taking them.
+func (q *Queue) PeekUntaken() []queue.Record {
+	q.takeMu.Lock()
+	defer q.takeMu.Unlock()
+	var out []queue.Record
+	head, tail := q.h.head.Load(), q.h.tail.Load()
+	for p := head; p < tail; p++ {
+		s := q.slotAt(p)
+		l := int(s.length.Load())
+		if l > q.recordSize {
+			continue
+		}
+		data := append([]byte(nil), s.data[:l]...)
+		if s.pos.Load() != p || crc32.Checksum(data, castagnoli) != s.crc.Load() {
+			continue
+		}
+		out = append(out, queue.Record{Pos: p, Data: data})
+	}
+	return out
+}

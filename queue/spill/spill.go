@@ -60,6 +60,11 @@ type Queue struct {
 	fileFirst      bool
 	fileFirstSince time.Time
 
+	// A ring removed under the consumer (ipcrm): when it was first seen,
+	// and the removed rings kept only to commit what was taken from them.
+	removedSeen time.Time
+	orphans     []*shmq.Queue
+
 	takeMu  sync.Mutex
 	taken   []takenRef
 	nextPos uint64
@@ -67,9 +72,9 @@ type Queue struct {
 }
 
 type takenRef struct {
-	pos  uint64 // this handle's position
-	file bool
-	part uint64 // the part's position
+	pos  uint64      // this handle's position
+	ring *shmq.Queue // the ring it came from; nil: the file part
+	part uint64      // the part's position
 }
 
 // Open opens the queue. A missing segment is not an error: writers go to

@@ -371,3 +371,85 @@ func TestSaveBeforeFirstTake(t *testing.T) {
 		t.Fatalf("after Save: %v", got)
 	}
 }
+
+// A ring removed (ipcrm) while it still holds records, and its consumer
+// killed afterwards: the records it had not taken were moved to the file
+// part when it saw the removal, so the next consumer gets them although the
+// orphaned segment died with its last detach.
+func TestRemovedRingRescuedBeforeConsumerDies(t *testing.T) {
+	f := newFixture(t)
+	cons := f.open(Spill, true, 64)
+	prod := f.open(Spill, false, 64)
+	for i := 0; i < 20; i++ {
+		if err := prod.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prod.Close() // no producer keeps the orphan alive
+	first, err := cons.TakeBatch(nil, 5, 0)
+	if err != nil || len(first) != 5 {
+		t.Fatalf("TakeBatch = %d, %v", len(first), err)
+	}
+	if err := cons.Commit(first[4].Pos); err != nil {
+		t.Fatal(err)
+	}
+	id, err := ipc.OpenShm(f.key, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipc.RemoveShm(id); err != nil {
+		t.Fatal(err)
+	}
+	// The consumer goes on as dist does, a record at a time, slowly,
+	// committing each; once it has seen the removal for rescueAfter it
+	// moves the rest to the file part. Then it takes one more (in flight)
+	// and is killed before committing it.
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, _ := cons.Stat(); st.FileLen > 0 {
+			break
+		}
+		r, err := cons.Take(50 * time.Millisecond)
+		if errors.Is(err, queue.ErrEmpty) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cons.Commit(r.Pos); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	st, _ := cons.Stat()
+	if st.FileLen == 0 {
+		t.Fatal("the consumer did not move the removed ring's records to the file part")
+	}
+	if _, err := cons.Take(0); err != nil {
+		t.Fatal(err)
+	}
+	cons.Close() // killed: the last record uncommitted; the orphan's last detach
+	again := f.open(Spill, true, 64)
+	seen := map[string]bool{}
+	for {
+		r, err := again.Take(500 * time.Millisecond)
+		if errors.Is(err, queue.ErrEmpty) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[string(r.Data)] = true
+		if err := again.Commit(r.Pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every record is either committed by the first consumer or delivered
+	// to the second, except the one it had in flight when it died.
+	if len(seen) < st.FileLen-1 {
+		t.Fatalf("%d records delivered after the consumer died, %d were moved to the file part", len(seen), st.FileLen)
+	}
+	if len(seen) == 0 {
+		t.Fatal("nothing delivered after the consumer died")
+	}
+}

@@ -96,8 +96,13 @@ func (q *Queue) Save() (int, error) {
 func (q *Queue) Close() error {
 	q.takeMu.Lock()
 	q.closed.Store(true)
+	orphans := q.orphans
+	q.orphans = nil
 	q.takeMu.Unlock()
 	var errs []error
+	for _, o := range orphans {
+		errs = append(errs, o.Close())
+	}
 	q.shmMu.Lock()
 	if q.shm != nil {
 		errs = append(errs, q.shm.Close())

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/queue"
+	"github.com/m1gw/m1/queue/shmq"
 )
 
 // fileLookEvery is how often a consumer whose ring is not spilling still
@@ -61,7 +62,7 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 			var err error
 			dst, err = q.file.TakeBatch(dst, max, 0)
 			if len(dst) > n {
-				return q.note(dst, n, true), nil
+				return q.note(dst, n, nil), nil
 			}
 			if err != nil && !errors.Is(err, queue.ErrEmpty) {
 				return dst, err
@@ -70,12 +71,18 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 				q.fileFirst = false
 			}
 		}
+		if s != nil && s.RemovedNow() {
+			var err error
+			if s, err = q.leaveRemoved(s); err != nil {
+				return dst, err
+			}
+		}
 		if s != nil {
 			n := len(dst)
 			var err error
 			dst, err = s.TakeBatch(dst, max, 0)
 			if len(dst) > n {
-				return q.note(dst, n, false), nil
+				return q.note(dst, n, s), nil
 			}
 			if errors.Is(err, queue.ErrRemoved) {
 				q.dropRing(s, err)
@@ -90,7 +97,7 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 			var err error
 			dst, err = q.file.TakeBatch(dst, max, 0)
 			if len(dst) > n {
-				return q.note(dst, n, true), nil
+				return q.note(dst, n, nil), nil
 			}
 			if err != nil && !errors.Is(err, queue.ErrEmpty) {
 				return dst, err
@@ -124,7 +131,7 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 		var err error
 		dst, err = s.TakeBatch(dst, max, wait)
 		if len(dst) > n {
-			return q.note(dst, n, false), nil
+			return q.note(dst, n, s), nil
 		}
 		if errors.Is(err, queue.ErrRemoved) {
 			q.dropRing(s, err)
@@ -134,10 +141,11 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 	}
 }
 
-// note gives the records from dst[from:] this handle's positions.
-func (q *Queue) note(dst []queue.Record, from int, file bool) []queue.Record {
+// note gives the records from dst[from:] this handle's positions; ring is
+// the ring they came from, nil for the file part.
+func (q *Queue) note(dst []queue.Record, from int, ring *shmq.Queue) []queue.Record {
 	for i := from; i < len(dst); i++ {
-		q.taken = append(q.taken, takenRef{pos: q.nextPos, file: file, part: dst[i].Pos})
+		q.taken = append(q.taken, takenRef{pos: q.nextPos, ring: ring, part: dst[i].Pos})
 		dst[i].Pos = q.nextPos
 		q.nextPos++
 	}
@@ -160,15 +168,16 @@ func (q *Queue) Commit(pos uint64) error {
 	if pos >= q.nextPos {
 		return fmt.Errorf("queue %s: commit of position %d, taken up to %d: %w", q.Name(), pos, q.nextPos, queue.ErrNotTaken)
 	}
-	var ringPos, filePos uint64
-	var ring, file bool
+	var filePos uint64
+	file := false
+	ringPos := map[*shmq.Queue]uint64{}
 	k := 0
 	for ; k < len(q.taken) && q.taken[k].pos <= pos; k++ {
 		t := q.taken[k]
-		if t.file {
+		if t.ring == nil {
 			filePos, file = t.part, true
 		} else {
-			ringPos, ring = t.part, true
+			ringPos[t.ring] = t.part
 		}
 	}
 	if file {
@@ -176,16 +185,87 @@ func (q *Queue) Commit(pos uint64) error {
 			return err
 		}
 	}
-	if ring {
-		s := q.ring()
-		if s != nil {
-			if err := s.Commit(ringPos); err != nil && !errors.Is(err, queue.ErrNotTaken) {
-				return err
-			}
+	for ring, p := range ringPos {
+		// A ring dropped as removed took its records with it (they were
+		// delivered, and nobody else can commit them); a ring kept as an
+		// orphan is committed as usual.
+		if err := ring.Commit(p); err != nil && !errors.Is(err, queue.ErrNotTaken) && !errors.Is(err, queue.ErrClosed) {
+			return err
 		}
-		// A ring dropped as removed took its records with it: they
-		// were delivered, and nobody else can commit them.
 	}
 	q.taken = append(q.taken[:0], q.taken[k:]...)
+	q.closeCommittedOrphans()
 	return nil
+}
+
+// rescueAfter is how long after first seeing its ring removed the consumer
+// goes on taking from it before it moves the rest to the file part: a
+// producer puts into a removed ring unawares at most 250 ms after the
+// removal (shmq looks before a put at most that often).
+const rescueAfter = 300 * time.Millisecond
+
+// leaveRemoved handles a ring removed under the consumer (ipcrm). For
+// rescueAfter it goes on taking from it; then it copies the records not
+// yet taken into the file part (synced), stops taking from the ring, keeps
+// it only to commit what was already taken from it, and returns the new
+// ring, if one is there (or made). Without this, a consumer killed while
+// draining an orphaned ring lost what it still held: the segment dies with
+// its last detach.
+func (q *Queue) leaveRemoved(s *shmq.Queue) (*shmq.Queue, error) {
+	if q.removedSeen.IsZero() {
+		q.removedSeen = time.Now()
+	}
+	if time.Since(q.removedSeen) < rescueAfter {
+		return s, nil
+	}
+	recs := s.PeekUntaken()
+	if len(recs) > 0 {
+		data := make([][]byte, len(recs))
+		for i := range recs {
+			data[i] = recs[i].Data
+		}
+		if _, err := q.file.PutBatch(data, 10*time.Second); err != nil {
+			return s, fmt.Errorf("queue %s: moving %d records out of a removed ring: %w", q.Name(), len(recs), err)
+		}
+	}
+	q.log.Warn("shared-memory segment removed: its untaken records moved to the file queue",
+		zap.Int("records", len(recs)))
+	q.removedSeen = time.Time{}
+	q.shmMu.Lock()
+	if q.shm == s {
+		q.shm = nil
+		q.shmRetry = time.Now()
+		q.shmMissing = true
+	}
+	q.shmMu.Unlock()
+	q.orphans = append(q.orphans, s)
+	q.closeCommittedOrphans()
+	next := q.ring()
+	if next != nil && q.file.Len() > 0 {
+		// The moved records are older than anything put in the new ring:
+		// writers go to the file part until it is drained.
+		next.MarkSpilling()
+	}
+	return next, nil
+}
+
+// closeCommittedOrphans closes removed rings nothing taken from is still
+// uncommitted. Caller holds takeMu.
+func (q *Queue) closeCommittedOrphans() {
+	kept := q.orphans[:0]
+	for _, o := range q.orphans {
+		inFlight := false
+		for _, t := range q.taken {
+			if t.ring == o {
+				inFlight = true
+				break
+			}
+		}
+		if inFlight {
+			kept = append(kept, o)
+			continue
+		}
+		_ = o.Close()
+	}
+	q.orphans = kept
 }
