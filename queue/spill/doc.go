@@ -29,11 +29,18 @@
 // When the segment is missing (a reboot, not yet created) or removed under
 // the process (ipcrm), writers go on into the file part whatever the policy,
 // and say so in the log once; they look for the segment again every second.
-// The consumer creates the segment again when it is missing, drains what an
-// orphaned ring still holds (shmq reports queue.ErrRemoved only once it is
-// empty and nobody else is attached), and takes from the file part
-// meanwhile. Nothing acknowledged is lost: a Put returns only once its
-// record is in the ring or synced in the file part.
+// A removed segment lives on only while some process is attached to it, so
+// the consumer does not leave its records there: 300 ms after it sees the
+// removal (by then no producer can still be putting there unawares; shmq
+// looks before a put at most every 250 ms) it copies the records it has not
+// taken into the file part, synced, stops taking from the orphan, keeps it
+// only to commit the records it had already taken, and goes to the new ring
+// (made by ipcq create, or by itself). The records it had taken and not yet
+// committed are the only ones at risk, should the consumer die in that
+// moment; the moved records may come after records put in the new ring
+// meanwhile (order is kept per producer otherwise). Nothing else
+// acknowledged is lost: a Put returns only once its record is in the ring or
+// synced in the file part.
 //
 // # Positions
 //
