@@ -37,7 +37,10 @@
 // only to commit the records it had already taken, and goes to the new ring
 // (made by ipcq create, or by itself). The records it had taken and not yet
 // committed are the only ones at risk, should the consumer die in that
-// moment; the moved records may come after records put in the new ring
+// moment; a segment removed while its consumer is not running loses
+// what it holds once its last producer detaches, since nobody moves it (a
+// later consumer could find the orphan by a recorded shmid and drain it
+// first; not built); the moved records may come after records put in the new ring
 // meanwhile (order is kept per producer otherwise). Nothing else
 // acknowledged is lost: a Put returns only once its record is in the ring or
 // synced in the file part.
