@@ -297,3 +297,23 @@ func waitClosed(t testing.TB, c net.Conn, d time.Duration) bool {
 		}
 	}
 }
+
+// waitNoConns waits until the dedicated port holds no connection in its
+// one-per-IP registry: a connection the listener closed is gone from it.
+func (e *env) waitNoConns(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p := e.l.ports[1]
+		p.mu.Lock()
+		n := len(p.byAddr)
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dedicated port still holds %d connections", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

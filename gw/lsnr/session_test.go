@@ -244,6 +244,16 @@ func TestDedicated(t *testing.T) {
 	if code, err := c.Bind(ctxT(t), cliB, pwB); err != nil || code != telegram.ErrAuth {
 		t.Fatalf("other client on the dedicated address: %v %v, want 1102", code, err)
 	}
+	// The refused connection is closed by the listener; until it has
+	// forgotten it, a new one from this IP is "a second connection" and
+	// both are closed (PROTOCOL.md). Wait for the close, then until the
+	// listener no longer counts it.
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection refused with 1102 not closed")
+	}
+	e.waitNoConns(t)
 	c = bound(t, e.dedicated(), cliA, pwA, client.Options{})
 	if code, _, err := c.Submit(ctxT(t), sms(newKey())); err != nil || code != telegram.OK {
 		t.Fatalf("SUBMIT on the dedicated port: %v %v", code, err)
