@@ -15,15 +15,12 @@ import (
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/layout"
 	"github.com/m1gw/m1/gw/msg"
-	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/gw/telegram"
 	"github.com/m1gw/m1/internal/testhome"
 	"github.com/m1gw/m1/internal/testpg"
-	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
-	"github.com/m1gw/m1/queue/shmq"
 	"github.com/m1gw/m1/queue/spill"
 )
 
@@ -105,14 +102,7 @@ func newHarness(t testing.TB, dsn string, s settings) *harness {
 		}
 		return editM1(text, all)
 	})
-	t.Cleanup(func() {
-		for _, n := range queues.Names(cfg) {
-			if o, err := queues.Options(cfg, n, false, nil); err == nil {
-				_ = shmq.Remove(o.Shm.Key)
-			}
-		}
-		_ = proctab.Remove(ipc.Key(int32(cfg.ProcTab.Key.Value)))
-	})
+	t.Cleanup(func() { _ = queues.RemoveAll(cfg) })
 	for _, n := range []string{config.QueueDBX, config.QueueRPT} { // as m1start does
 		if _, err := queues.Create(cfg, n); err != nil {
 			t.Fatal(err)

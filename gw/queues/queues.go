@@ -6,6 +6,7 @@
 package queues
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -144,4 +145,18 @@ func OpenLanes(cfg *config.Config, log *zap.Logger, onClose func(func() error)) 
 		lanes[jc] = q
 	}
 	return lanes, nil
+}
+
+// RemoveAll removes every configured queue's segment and semaphores and
+// the process table, whichever exist: for tests and a decommissioned home.
+// Records still in a ring are lost; ipcq rm --all asks first.
+func RemoveAll(cfg *config.Config) error {
+	var errs []error
+	for _, n := range Names(cfg) {
+		if o, err := Options(cfg, n, false, nil); err == nil {
+			errs = append(errs, shmq.Remove(o.Shm.Key))
+		}
+	}
+	errs = append(errs, proctab.Remove(ipc.Key(int32(cfg.ProcTab.Key.Value))))
+	return errors.Join(errs...)
 }

@@ -16,14 +16,11 @@ import (
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/msg"
-	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/internal/testhome"
 	"github.com/m1gw/m1/internal/testpg"
-	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
-	"github.com/m1gw/m1/queue/shmq"
 )
 
 func pgBaseDSN() string { return testpg.BaseDSN() }
@@ -73,14 +70,7 @@ func home(t testing.TB, schSection string) (string, *config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, n := range queues.Names(cfg) {
-			if o, err := queues.Options(cfg, n, false, nil); err == nil {
-				_ = shmq.Remove(o.Shm.Key)
-			}
-		}
-		_ = proctab.Remove(ipc.Key(int32(cfg.ProcTab.Key.Value)))
-	})
+	t.Cleanup(func() { _ = queues.RemoveAll(cfg) })
 	// m1start creates the queues before any daemon starts.
 	for _, n := range laneNames {
 		if _, err := queues.Create(cfg, n); err != nil {

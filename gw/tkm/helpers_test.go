@@ -15,12 +15,9 @@ import (
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/layout"
 	"github.com/m1gw/m1/gw/msg"
-	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/internal/testhome"
-	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
-	"github.com/m1gw/m1/queue/shmq"
 )
 
 var laneNames = map[byte]string{'R': config.QueueDistR, 'S': config.QueueDistS, 'B': config.QueueDistB}
@@ -40,14 +37,7 @@ func home(t testing.TB) (string, *config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, n := range queues.Names(cfg) {
-			if o, err := queues.Options(cfg, n, false, nil); err == nil {
-				_ = shmq.Remove(o.Shm.Key)
-			}
-		}
-		_ = proctab.Remove(ipc.Key(int32(cfg.ProcTab.Key.Value)))
-	})
+	t.Cleanup(func() { _ = queues.RemoveAll(cfg) })
 	for _, n := range laneNames {
 		if _, err := queues.Create(cfg, n); err != nil {
 			t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/internal/testhome"
 	"github.com/m1gw/m1/ipc"
-	"github.com/m1gw/m1/queue/shmq"
 )
 
 type env struct {
@@ -27,14 +26,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, n := range queues.Names(cfg) {
-			if o, err := queues.Options(cfg, n, false, nil); err == nil {
-				_ = shmq.Remove(o.Shm.Key)
-			}
-		}
-		_ = proctab.Remove(ipc.Key(int32(cfg.ProcTab.Key.Value)))
-	})
+	t.Cleanup(func() { _ = queues.RemoveAll(cfg) })
 	return &env{t: t, home: home, cfg: cfg}
 }
 
