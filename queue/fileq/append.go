@@ -190,8 +190,10 @@ func (a *appender) cutTorn(size int64) error {
 
 // append writes recs at the tail, rotating as segments fill, and syncs as
 // the durability asks. It returns how many records are stored (and, when
-// syncing, synced); the rest are not, and err says why.
-func (a *appender) append(recs [][]byte) (int, error) {
+// syncing, synced); the rest are not, and err says why. written, when not
+// nil, is called once every record is written (a consumer can read them)
+// and before the group's sync.
+func (a *appender) append(recs [][]byte, written func()) (int, error) {
 	if err := a.refresh(); err != nil {
 		return 0, err
 	}
@@ -254,6 +256,9 @@ func (a *appender) append(recs [][]byte) (int, error) {
 			}
 			synced = stored
 		}
+	}
+	if written != nil {
+		written()
 	}
 	if d == SyncGroup {
 		if err := a.sync(); err != nil {

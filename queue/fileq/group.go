@@ -9,24 +9,25 @@ import (
 
 // putReq is one PutBatch waiting for the group committer.
 type putReq struct {
-	recs [][]byte
-	n    int
-	err  error
-	done chan struct{}
+	recs    [][]byte
+	written func()
+	n       int
+	err     error
+	done    chan struct{}
 }
 
 var reqPool = sync.Pool{New: func() any { return &putReq{done: make(chan struct{}, 1)} }}
 
 // groupPut hands recs to the committer and waits until they are synced.
 // Called with closeMu held shared, so the committer outlives the call.
-func (q *Queue) groupPut(recs [][]byte) (int, error) {
+func (q *Queue) groupPut(recs [][]byte, written func()) (int, error) {
 	q.inPut.Add(1)
 	r := reqPool.Get().(*putReq)
-	r.recs, r.n, r.err = recs, 0, nil
+	r.recs, r.written, r.n, r.err = recs, written, 0, nil
 	q.reqs <- r
 	<-r.done
 	n, err := r.n, r.err
-	r.recs = nil
+	r.recs, r.written = nil, nil
 	reqPool.Put(r)
 	return n, err
 }
@@ -95,7 +96,13 @@ func (q *Queue) commitLoop() {
 		var stored int
 		err := q.locked(func() error {
 			var aerr error
-			stored, aerr = q.a.append(recs)
+			stored, aerr = q.a.append(recs, func() {
+				for _, r := range batch {
+					if r.written != nil {
+						r.written()
+					}
+				}
+			})
 			return aerr
 		})
 		lastSync = time.Since(start)

@@ -122,7 +122,16 @@ func (q *Queue) Put(data []byte, timeout time.Duration) error {
 
 // PutBatch stores recs in order under one hold of the append lock. With
 // SyncGroup and SyncEvery the records counted are synced.
-func (q *Queue) PutBatch(recs [][]byte, _ time.Duration) (int, error) {
+func (q *Queue) PutBatch(recs [][]byte, timeout time.Duration) (int, error) {
+	return q.PutBatchWritten(recs, timeout, nil)
+}
+
+// PutBatchWritten is PutBatch, calling written (when not nil) once the
+// records are written, where the consumer can read them, and before they
+// are synced: queue/spill counts a writer out of the file part then, not a
+// sync later, so that the spilling word can clear under steady traffic.
+// written is not called when the write fails.
+func (q *Queue) PutBatchWritten(recs [][]byte, _ time.Duration, written func()) (int, error) {
 	for _, r := range recs {
 		if len(r) > q.opts.RecordSize {
 			return 0, queue.ErrTooLarge
@@ -139,11 +148,11 @@ func (q *Queue) PutBatch(recs [][]byte, _ time.Duration) (int, error) {
 	var n int
 	var err error
 	if q.opts.Durability == SyncGroup {
-		n, err = q.groupPut(recs)
+		n, err = q.groupPut(recs, written)
 	} else {
 		err = q.locked(func() error {
 			var aerr error
-			n, aerr = q.a.append(recs)
+			n, aerr = q.a.append(recs, written)
 			return aerr
 		})
 	}

@@ -77,6 +77,9 @@ type Queue struct {
 	takeMu   sync.Mutex
 	consumer bool // this handle holds the consumer word
 	closed   bool
+	// privateSems: the semaphore set is this handle's own (OpenRemoved),
+	// removed by Close.
+	privateSems bool
 	// Each side watches for the segment's removal on its own, under its
 	// own mutex.
 	putWatch, takeWatch removalWatch
@@ -260,6 +263,9 @@ func (q *Queue) Close() error {
 	q.closed = true
 	if q.consumer {
 		q.releaseConsumer()
+	}
+	if q.privateSems {
+		_ = q.sems.Remove()
 	}
 	if err := q.seg.Detach(); err != nil {
 		return fmt.Errorf("queue %s: %w", q.name, err)

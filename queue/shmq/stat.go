@@ -55,18 +55,27 @@ func (q *Queue) Peek(n int) []queue.Record {
 	commit, tail := q.h.commit.Load(), q.h.tail.Load()
 	redeliver := q.h.redeliver.Load()
 	for p := commit; p < tail && len(out) < n; p++ {
-		s := q.slotAt(p)
-		l := int(s.length.Load())
-		if l > q.recordSize {
-			continue
+		if data, ok := q.copySlot(p); ok {
+			out = append(out, queue.Record{Pos: p, Data: data, Redelivered: p < redeliver})
 		}
-		data := append([]byte(nil), s.data[:l]...)
-		if s.pos.Load() != p || crc32.Checksum(data, castagnoli) != s.crc.Load() {
-			continue
-		}
-		out = append(out, queue.Record{Pos: p, Data: data, Redelivered: p < redeliver})
 	}
 	return out
+}
+
+// copySlot copies the record at position p without taking it; false when
+// the slot no longer holds p whole (overwritten while it was copied, or
+// corrupt).
+func (q *Queue) copySlot(p uint64) ([]byte, bool) {
+	s := q.slotAt(p)
+	l := int(s.length.Load())
+	if l > q.recordSize {
+		return nil, false
+	}
+	data := append([]byte(nil), s.data[:l]...)
+	if s.pos.Load() != p || crc32.Checksum(data, castagnoli) != s.crc.Load() {
+		return nil, false
+	}
+	return data, true
 }
 
 // Purge drops every record, taken or not, and returns how many. It needs the
@@ -140,23 +149,16 @@ func (q *Queue) RemovedNow() bool {
 }
 
 // PeekUntaken copies the records not yet taken, [head, tail), oldest
-// first, without taking them.
-func (q *Queue) PeekUntaken() []queue.Record {
+// first, without taking them; end is tail, the position after the last
+// (for SkipUntaken).
+func (q *Queue) PeekUntaken() (recs []queue.Record, end uint64) {
 	q.takeMu.Lock()
 	defer q.takeMu.Unlock()
-	var out []queue.Record
 	head, tail := q.h.head.Load(), q.h.tail.Load()
 	for p := head; p < tail; p++ {
-		s := q.slotAt(p)
-		l := int(s.length.Load())
-		if l > q.recordSize {
-			continue
+		if data, ok := q.copySlot(p); ok {
+			recs = append(recs, queue.Record{Pos: p, Data: data})
 		}
-		data := append([]byte(nil), s.data[:l]...)
-		if s.pos.Load() != p || crc32.Checksum(data, castagnoli) != s.crc.Load() {
-			continue
-		}
-		out = append(out, queue.Record{Pos: p, Data: data})
 	}
-	return out
+	return recs, tail
 }

@@ -12,17 +12,17 @@
 // ring first and the file part after it, and once one writer has spilled,
 // every writer goes to the file part while the ring's spilling word is set
 // (see shmq.PutOrSpill). The consumer clears the word, under the producers'
-// mutex, as soon as the ring and the file part are both empty, so that a
-// burst costs file puts only while it lasts. A writer already inside a file
-// put then still lands its record in the file part: writers count
-// themselves in the ring's header while they are inside a file put, and
-// after clearing the word the consumer takes the file part before the ring
-// until that count is zero and the file part empty, so that record is taken
-// before anything its writer puts in the ring afterwards. A count left
-// standing by a writer killed inside a file put is reset after Grace (10 s).
-// (An earlier version waited instead for a grace time counted from the last
-// writer that chose the file part; under steady traffic that never ends, and
-// every message paid an fdatasync.)
+// mutex, as soon as the ring and the file part are both empty and no writer
+// is inside a file put (writers count themselves in the ring's header
+// meanwhile), so that a burst costs file puts only while it lasts; it looks
+// again after clearing and sets the word back if a writer came (see
+// shmq.ClearSpilling for why that keeps order). A count left standing by a
+// writer killed inside a file put is reset after Grace (10 s).
+// (Earlier versions waited for a grace time counted from the last writer
+// that chose the file part, which under steady traffic never ends, so every
+// message paid an fdatasync; and then cleared the word while writers were
+// still counted, taking the file part first until they were out, which
+// TestSpillOrderConcurrentWriters caught reordering records.)
 
 // # A ring that is missing or removed
 //
@@ -30,18 +30,30 @@
 // the process (ipcrm), writers go on into the file part whatever the policy,
 // and say so in the log once; they look for the segment again every second.
 // A removed segment lives on only while some process is attached to it, so
-// the consumer does not leave its records there: 300 ms after it sees the
-// removal (by then no producer can still be putting there unawares; shmq
-// looks before a put at most every 250 ms) it copies the records it has not
-// taken into the file part, synced, stops taking from the orphan, keeps it
-// only to commit the records it had already taken, and goes to the new ring
-// (made by ipcq create, or by itself). The records it had taken and not yet
-// committed are the only ones at risk, should the consumer die in that
-// moment; a segment removed while its consumer is not running loses
-// what it holds once its last producer detaches, since nobody moves it (a
-// later consumer could find the orphan by a recorded shmid and drain it
-// first; not built); the moved records may come after records put in the new ring
-// meanwhile (order is kept per producer otherwise). Nothing else
+// nobody lets it go while it holds records:
+//
+//   - the consumer goes on taking from it for 300 ms after it sees the
+//     removal (by then no producer can still be putting there unawares;
+//     shmq looks before a put at most every 250 ms), and while records a
+//     dead consumer took are still to be redelivered (they keep their
+//     mark); then it copies the records it has not taken into the file
+//     part, synced, marks them taken, keeps the ring only to commit what
+//     it took, commits all of it when that is done, and goes to the new
+//     ring (made by ipcq create, or by itself);
+//   - a producer that finds its ring removed keeps it attached until
+//     every record in it is committed;
+//   - the consumer records the shmid and creation time of every ring it
+//     reads from in the file "rings" in the queue's directory, and a
+//     consumer that starts attaches to a recorded ring that was removed
+//     since (Linux lets a process attach a removed segment while it
+//     lives), claims it, and drains it before anything else.
+//
+// So a segment removed while its consumer is dead (killed, or stopped) is
+// drained by the next consumer, the records its predecessor took marked
+// Redelivered. What can still be lost is a removed ring that every process
+// holding it left before a consumer came: its producers all stopped or
+// killed in that time. The moved records may come after records put in the
+// new ring meanwhile (order is kept per producer otherwise). Nothing else
 // acknowledged is lost: a Put returns only once its record is in the ring or
 // synced in the file part.
 //

@@ -34,9 +34,9 @@ type Options struct {
 	// Consumer opens the queue as its one consumer: it may create the
 	// segment, and it holds the file part's consumer lock.
 	Consumer bool
-	// Grace is how long the consumer waits, after clearing the spilling
-	// word, for writers counted inside a file put before it takes them for
-	// killed and resets the count; 10 s when zero.
+	// Grace is how long the consumer lets writers counted inside a file
+	// put keep the spilling word set, with both parts empty, before it
+	// takes them for killed and resets the count; 10 s when zero.
 	Grace time.Duration
 	Log   *zap.Logger
 }
@@ -54,16 +54,26 @@ type Queue struct {
 	file        *fileq.Queue
 	fileChecked time.Time
 
-	// fileFirst: the spilling word was cleared at fileFirstSince, and the
-	// file part is taken first until no writer is inside a file put and it
-	// is empty (see the package doc).
-	fileFirst      bool
-	fileFirstSince time.Time
+	// stuckSince: the spilling word could not be cleared, with both
+	// parts empty, because writers were counted inside a file put.
+	stuckSince time.Time
 
 	// A ring removed under the consumer (ipcrm): when it was first seen,
 	// and the removed rings kept only to commit what was taken from them.
 	removedSeen time.Time
 	orphans     []*shmq.Queue
+	// Removed rings a dead consumer left, adopted at Open and taken
+	// first (orphans.go); when the first was found empty.
+	adopted      []*shmq.Queue
+	adoptedEmpty time.Time
+	// ringsDirty: the consumer's ring changed and the rings file is to be
+	// written again (by TakeBatch, which holds takeMu).
+	ringsDirty atomic.Bool
+
+	// A producer's removed rings, held attached until drained (under
+	// shmMu).
+	held        []*shmq.Queue
+	heldChecked time.Time
 
 	takeMu  sync.Mutex
 	taken   []takenRef
@@ -111,9 +121,13 @@ func Open(o Options) (*Queue, error) {
 		q.Close()
 		return nil, err
 	}
-	if o.Consumer && q.shm != nil && q.file.Len() > 0 {
-		// Records saved at a planned stop, or spilled before a crash:
-		// writers go to the file part until it is drained.
+	if o.Consumer {
+		q.adoptOrphans()
+	}
+	if o.Consumer && q.shm != nil && (q.file.Len() > 0 || len(q.adopted) > 0) {
+		// Records saved at a planned stop, spilled before a crash, or
+		// left in a removed ring: writers go to the file part until they
+		// are drained.
 		q.shm.MarkSpilling()
 	}
 	return q, nil
@@ -135,6 +149,9 @@ func (q *Queue) openShm() error {
 		q.shmMissing = false
 	}
 	q.shm = s
+	if q.o.Consumer {
+		q.ringsDirty.Store(true)
+	}
 	return nil
 }
 
@@ -143,20 +160,24 @@ func (q *Queue) openShm() error {
 func (q *Queue) ring() *shmq.Queue {
 	q.shmMu.Lock()
 	defer q.shmMu.Unlock()
+	q.releaseHeld(false)
 	if q.shm == nil && !q.closed.Load() && time.Now().After(q.shmRetry) {
 		_ = q.openShm()
 	}
 	return q.shm
 }
 
-// dropRing forgets a removed ring; the next look may find a new one.
+// dropRing forgets a removed ring; the next look may find a new one. A
+// producer keeps it attached until it is drained (holdRemoved). The
+// consumer leaves it to TakeBatch, which drains it or moves what it holds
+// (leaveRemoved); meanwhile its own puts go to the file part.
 func (q *Queue) dropRing(s *shmq.Queue, cause error) {
 	q.shmMu.Lock()
 	defer q.shmMu.Unlock()
-	if q.shm != s {
+	if q.shm != s || q.o.Consumer {
 		return
 	}
-	_ = s.Close()
+	q.holdRemoved(s)
 	q.shm = nil
 	// The consumer looks for (or makes) the new ring at once: producers
 	// that reopened may already be writing into it. Producers look again
@@ -203,6 +224,7 @@ func (q *Queue) Put(data []byte, timeout time.Duration) error {
 // the ring's state say.
 func (q *Queue) PutBatch(recs [][]byte, timeout time.Duration) (int, error) {
 	n := 0
+	var written func()
 	if s := q.ring(); s != nil {
 		var err error
 		switch q.o.Policy {
@@ -213,7 +235,11 @@ func (q *Queue) PutBatch(recs [][]byte, timeout time.Duration) (int, error) {
 				return n, nil
 			}
 			if spill {
-				defer s.SpillDone()
+				// Counted out as soon as the records are written (the
+				// consumer can see them), not after the sync: the spilling
+				// word clears only while no writer is counted in.
+				written = sync.OnceFunc(s.SpillDone)
+				defer written()
 			}
 		case Block:
 			n, err = s.PutBatch(recs, timeout)
@@ -236,6 +262,6 @@ func (q *Queue) PutBatch(recs [][]byte, timeout time.Duration) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	m, err := f.PutBatch(recs[n:], timeout)
+	m, err := f.PutBatchWritten(recs[n:], timeout, written)
 	return n + m, err
 }

@@ -96,8 +96,8 @@ func (q *Queue) Save() (int, error) {
 func (q *Queue) Close() error {
 	q.takeMu.Lock()
 	q.closed.Store(true)
-	orphans := q.orphans
-	q.orphans = nil
+	orphans := append(q.orphans, q.adopted...)
+	q.orphans, q.adopted = nil, nil
 	q.takeMu.Unlock()
 	var errs []error
 	for _, o := range orphans {
@@ -108,6 +108,10 @@ func (q *Queue) Close() error {
 		errs = append(errs, q.shm.Close())
 		q.shm = nil
 	}
+	// A stopping producer lets go of the removed rings it held: a live
+	// consumer drains them; if it is dead, only other producers still
+	// hold them for the next one.
+	q.releaseHeld(true)
 	q.shmMu.Unlock()
 	q.fileMu.Lock()
 	if q.file != nil {

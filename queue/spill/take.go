@@ -45,35 +45,21 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 	}
 	for {
 		s := q.ring()
-		if q.fileFirst && s != nil {
-			// Just after the spilling word was cleared: a record a writer
-			// was still putting into the file part comes before anything
-			// that writer puts in the ring after it. Writers count
-			// themselves out after their put, so once the count is zero
-			// (looked at before the file) and the file is empty, it is over.
-			idle := s.FileWriters() == 0
-			if !idle && time.Since(q.fileFirstSince) > q.o.Grace {
-				q.log.Warn("writers counted in the file part for too long, taken for killed; count reset",
-					zap.Int("writers", s.FileWriters()), zap.Duration("after", q.o.Grace))
-				s.ResetFileWriters()
-				idle = true
-			}
+		if q.ringsDirty.Load() {
+			q.writeRings(s)
+		}
+		if len(q.adopted) > 0 {
+			// A removed ring a dead consumer left holds the oldest
+			// records.
 			n := len(dst)
 			var err error
-			dst, err = q.file.TakeBatch(dst, max, 0)
-			if len(dst) > n {
-				return q.note(dst, n, nil), nil
-			}
-			if err != nil && !errors.Is(err, queue.ErrEmpty) {
+			if dst, err = q.takeAdopted(dst, max); len(dst) > n || err != nil {
 				return dst, err
-			}
-			if idle {
-				q.fileFirst = false
 			}
 		}
 		if s != nil && s.RemovedNow() {
 			var err error
-			if s, err = q.leaveRemoved(s); err != nil {
+			if s, err = q.leaveRemoved(s, false); err != nil {
 				return dst, err
 			}
 		}
@@ -85,8 +71,9 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 				return q.note(dst, n, s), nil
 			}
 			if errors.Is(err, queue.ErrRemoved) {
-				q.dropRing(s, err)
-				s = nil
+				if s, err = q.leaveRemoved(s, true); err != nil {
+					return dst, err
+				}
 			} else if err != nil && !errors.Is(err, queue.ErrEmpty) {
 				return dst, err
 			}
@@ -107,9 +94,7 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 				if err != nil {
 					q.log.Warn("clearing the spilling word", zap.Error(err))
 				}
-				if cleared {
-					q.fileFirst, q.fileFirstSince = true, time.Now()
-				}
+				q.watchStuckWriters(s, cleared)
 			}
 		}
 		left := time.Duration(-1)
@@ -134,10 +119,33 @@ func (q *Queue) TakeBatch(dst []queue.Record, max int, timeout time.Duration) ([
 			return q.note(dst, n, s), nil
 		}
 		if errors.Is(err, queue.ErrRemoved) {
-			q.dropRing(s, err)
+			if _, err = q.leaveRemoved(s, true); err != nil {
+				return dst, err
+			}
 		} else if err != nil && !errors.Is(err, queue.ErrEmpty) {
 			return dst, err
 		}
+	}
+}
+
+// watchStuckWriters resets the count of writers inside a file put when it
+// has kept the spilling word from clearing, with the ring and the file part
+// empty, for Grace: only writers killed inside a file put leave it
+// standing, and until it is reset every put pays a file put.
+func (q *Queue) watchStuckWriters(s *shmq.Queue, cleared bool) {
+	if cleared || s.FileWriters() == 0 || s.Len() > 0 || q.file.Len() > 0 {
+		q.stuckSince = time.Time{}
+		return
+	}
+	if q.stuckSince.IsZero() {
+		q.stuckSince = time.Now()
+		return
+	}
+	if time.Since(q.stuckSince) > q.o.Grace {
+		q.log.Warn("writers counted in the file part for too long, taken for killed; count reset",
+			zap.Int("writers", s.FileWriters()), zap.Duration("after", q.o.Grace))
+		s.ResetFileWriters()
+		q.stuckSince = time.Time{}
 	}
 }
 
@@ -205,20 +213,36 @@ func (q *Queue) Commit(pos uint64) error {
 const rescueAfter = 300 * time.Millisecond
 
 // leaveRemoved handles a ring removed under the consumer (ipcrm). For
-// rescueAfter it goes on taking from it; then it copies the records not
-// yet taken into the file part (synced), stops taking from the ring, keeps
-// it only to commit what was already taken from it, and returns the new
-// ring, if one is there (or made). Without this, a consumer killed while
-// draining an orphaned ring lost what it still held: the segment dies with
-// its last detach.
-func (q *Queue) leaveRemoved(s *shmq.Queue) (*shmq.Queue, error) {
+// rescueAfter it goes on taking from it (and for as long as records a dead
+// consumer left are still to be redelivered, which must keep their mark);
+// then it copies the records not yet taken into the file part (synced),
+// marks them taken, keeps the ring only to commit what was taken from it,
+// and returns the new ring, if one is there (or made). force skips the
+// wait: the ring said it was removed and drained. Without this, a consumer
+// killed while draining an orphaned ring lost what it still held: the
+// segment dies with its last detach. Producers hold the ring until it is
+// committed (holdRemoved), so if this consumer dies meanwhile the next one
+// adopts it (adoptOrphans).
+func (q *Queue) leaveRemoved(s *shmq.Queue, force bool) (*shmq.Queue, error) {
+	if force && !s.RemovedNow() {
+		// Only its semaphore set was removed (ipcrm -s): the segment is
+		// the key's still. Let go of it and open it again; what was taken
+		// from it and not committed is delivered again.
+		q.shmMu.Lock()
+		if q.shm == s {
+			q.shm, q.shmRetry = nil, time.Now()
+		}
+		q.shmMu.Unlock()
+		_ = s.Close()
+		return q.ring(), nil
+	}
 	if q.removedSeen.IsZero() {
 		q.removedSeen = time.Now()
 	}
-	if time.Since(q.removedSeen) < rescueAfter {
+	if !force && (time.Since(q.removedSeen) < rescueAfter || s.Redelivering()) {
 		return s, nil
 	}
-	recs := s.PeekUntaken()
+	recs, end := s.PeekUntaken()
 	if len(recs) > 0 {
 		data := make([][]byte, len(recs))
 		for i := range recs {
@@ -227,6 +251,9 @@ func (q *Queue) leaveRemoved(s *shmq.Queue) (*shmq.Queue, error) {
 		if _, err := q.file.PutBatch(data, 10*time.Second); err != nil {
 			return s, fmt.Errorf("queue %s: moving %d records out of a removed ring: %w", q.Name(), len(recs), err)
 		}
+	}
+	if err := s.SkipUntaken(end); err != nil {
+		return s, err
 	}
 	q.log.Warn("shared-memory segment removed: its untaken records moved to the file queue",
 		zap.Int("records", len(recs)))
@@ -246,6 +273,7 @@ func (q *Queue) leaveRemoved(s *shmq.Queue) (*shmq.Queue, error) {
 		// writers go to the file part until it is drained.
 		next.MarkSpilling()
 	}
+	q.writeRings(next)
 	return next, nil
 }
 
@@ -265,7 +293,13 @@ func (q *Queue) closeCommittedOrphans() {
 			kept = append(kept, o)
 			continue
 		}
+		// Everything taken from it is committed or was copied to the file
+		// part: commit it all, so that producers holding it let go.
+		if err := o.CommitTaken(); err != nil {
+			q.log.Warn("committing a removed ring", zap.Error(err))
+		}
 		_ = o.Close()
+		q.ringsDirty.Store(true)
 	}
 	q.orphans = kept
 }
