@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sync"
 )
 
 // backend is what the store needs of a database: SQLite and Oracle are
@@ -36,8 +37,42 @@ type rows interface {
 	Close() error
 }
 
-// sqlBackend is a database/sql pool.
-type sqlBackend struct{ db *sql.DB }
+// sqlBackend is a database/sql pool. Statements run inside transactions
+// are prepared once per connection and kept (database/sql re-prepares a
+// kept statement only on a connection that has not seen it): the same few
+// texts come back batch after batch (see partLen).
+type sqlBackend struct {
+	db *sql.DB
+
+	mu       sync.Mutex
+	prepared map[string]*sql.Stmt
+}
+
+// maxPrepared bounds the statements kept; past it they are all closed and
+// the cache starts again (only a caller with unbounded distinct texts gets
+// there).
+const maxPrepared = 256
+
+// stmt returns the kept statement for q, preparing it on first use.
+func (b *sqlBackend) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if st, ok := b.prepared[q]; ok {
+		return st, nil
+	}
+	st, err := b.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if b.prepared == nil || len(b.prepared) >= maxPrepared {
+		for _, old := range b.prepared {
+			_ = old.Close()
+		}
+		b.prepared = map[string]*sql.Stmt{}
+	}
+	b.prepared[q] = st
+	return st, nil
+}
 
 func (b *sqlBackend) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	res, err := b.db.ExecContext(ctx, q, args...)
@@ -56,16 +91,42 @@ func (b *sqlBackend) begin(ctx context.Context) (tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqlTx{t}, nil
+	return &sqlTx{t, b}, nil
 }
 
 func (b *sqlBackend) ping(ctx context.Context) error { return b.db.PingContext(ctx) }
-func (b *sqlBackend) close() error                   { return b.db.Close() }
+func (b *sqlBackend) close() error {
+	b.forget()
+	return b.db.Close()
+}
 
-type sqlTx struct{ tx *sql.Tx }
+// forget closes the kept statements: after a schema change made outside
+// the store, so that none keeps an old plan.
+func (b *sqlBackend) forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, st := range b.prepared {
+		_ = st.Close()
+	}
+	b.prepared = nil
+}
 
+type sqlTx struct {
+	tx *sql.Tx
+	b  *sqlBackend
+}
+
+// A statement that cannot be prepared outside the transaction (it names a
+// table the transaction itself creates: migrations) runs unprepared; a
+// statement that is wrong fails there with the database's own error.
 func (t *sqlTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, q, args...)
+	var res sql.Result
+	st, err := t.b.stmt(ctx, q)
+	if err != nil {
+		res, err = t.tx.ExecContext(ctx, q, args...)
+	} else {
+		res, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -73,7 +134,11 @@ func (t *sqlTx) exec(ctx context.Context, q string, args ...any) (int64, error) 
 }
 
 func (t *sqlTx) query(ctx context.Context, q string, args ...any) (rows, error) {
-	return t.tx.QueryContext(ctx, q, args...)
+	st, err := t.b.stmt(ctx, q)
+	if err != nil {
+		return t.tx.QueryContext(ctx, q, args...)
+	}
+	return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 }
 
 func (t *sqlTx) commit(context.Context) error   { return t.tx.Commit() }

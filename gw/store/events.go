@@ -252,8 +252,9 @@ func (s *Store) readLog(ctx context.Context, q querier, ids []string, lock bool)
 	out := make(map[string]*LogRow, len(ids))
 	per := s.d.inChunk()
 	args := make([]any, 0, min(per, len(ids)))
-	for off := 0; off < len(ids); off += per {
-		part := ids[off:min(off+per, len(ids))]
+	for off, k := 0, 0; off < len(ids); off += k {
+		k = s.d.partLen(len(ids)-off, per)
+		part := ids[off : off+k]
 		args = args[:0]
 		for _, id := range part {
 			args = append(args, id)
@@ -314,8 +315,9 @@ func (s *Store) writeLog(ctx context.Context, t tx, rows []*LogRow) error {
 	width := len(logCols)
 	per := s.d.chunk(width)
 	args := make([]any, 0, min(per, len(rows))*width)
-	for off := 0; off < len(rows); off += per {
-		part := rows[off:min(off+per, len(rows))]
+	for off, k := 0, 0; off < len(rows); off += k {
+		k = s.d.partLen(len(rows)-off, per)
+		part := rows[off : off+k]
 		args = args[:0]
 		for _, r := range part {
 			args = append(args, r.GWID, nb(r.Source), ns(r.ClientID), ns(r.MsgKey), ni(r.MsgSeq), ns(r.MsgType),
@@ -344,8 +346,9 @@ func (s *Store) deleteT41(ctx context.Context, t tx, seqs []int64) error {
 // deleteIn deletes the rows of table whose col is one of keys.
 func (s *Store) deleteIn(ctx context.Context, t tx, table, col string, keys []any) error {
 	per := s.d.inChunk()
-	for off := 0; off < len(keys); off += per {
-		part := keys[off:min(off+per, len(keys))]
+	for off, k := 0, 0; off < len(keys); off += k {
+		k = s.d.partLen(len(keys)-off, per)
+		part := keys[off : off+k]
 		q := s.stmt(fmt.Sprintf("del/%s/%d", table, len(part)), func() string {
 			return "DELETE FROM " + table + " WHERE " + s.d.in(col, len(part))
 		})
@@ -363,8 +366,9 @@ func (s *Store) addPending(ctx context.Context, t tx, reps []PendingReport, now 
 	cols := []string{"GW_ID", "REG_TIME"}
 	per := s.d.chunk(len(cols))
 	args := make([]any, 0, 2*min(per, len(reps)))
-	for off := 0; off < len(reps); off += per {
-		part := reps[off:min(off+per, len(reps))]
+	for off, k := 0, 0; off < len(reps); off += k {
+		k = s.d.partLen(len(reps)-off, per)
+		part := reps[off : off+k]
 		args = args[:0]
 		for _, r := range part {
 			args = append(args, r.GWID, now)

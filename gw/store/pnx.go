@@ -79,8 +79,9 @@ func (s *Store) upsertPNX(ctx context.Context, t tx, entries []PNXEntry) error {
 	}
 	per := s.d.chunk(len(pnxCols))
 	args := make([]any, 0, len(pnxCols)*min(per, len(order)))
-	for off := 0; off < len(order); off += per {
-		part := order[off:min(off+per, len(order))]
+	for off, k := 0, 0; off < len(order); off += k {
+		k = s.d.partLen(len(order)-off, per)
+		part := order[off : off+k]
 		args = args[:0]
 		for _, n := range part {
 			e := &entries[last[n]]

@@ -91,7 +91,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		db.SetMaxOpenConns(opts.MaxConns)
 		db.SetMaxIdleConns(opts.MaxConns)
-		s.d, s.b = dialectSQLite, &sqlBackend{db}
+		s.d, s.b = dialectSQLite, &sqlBackend{db: db}
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		b, err := newPGBackend(dsn, opts.MaxConns)
 		if err != nil {
@@ -105,7 +105,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		db.SetMaxOpenConns(opts.MaxConns)
 		db.SetMaxIdleConns(opts.MaxConns)
-		s.d, s.b = dialectOracle, &sqlBackend{db}
+		s.d, s.b = dialectOracle, &sqlBackend{db: db}
 	default:
 		return nil, fmt.Errorf("store: DSN %q: want sqlite:, postgres:// or oracle://", redact(dsn))
 	}

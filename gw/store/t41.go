@@ -26,8 +26,9 @@ func (s *Store) InsertT41(ctx context.Context, rows []T41Row) error {
 	per := s.d.chunk(width)
 	return s.inTx(ctx, "insert T41", func(t tx) error {
 		args := make([]any, 0, min(len(rows), per)*width)
-		for off := 0; off < len(rows); off += per {
-			part := rows[off:min(off+per, len(rows))]
+		for off, k := 0, 0; off < len(rows); off += k {
+			k = s.d.partLen(len(rows)-off, per)
+			part := rows[off : off+k]
 			args = args[:0]
 			for i := range part {
 				r := &part[i]
@@ -95,8 +96,9 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, reclaimB
 		}
 		per := s.d.inChunk()
 		args := make([]any, 0, min(len(out), per)+1)
-		for off := 0; off < len(out); off += per {
-			part := out[off:min(off+per, len(out))]
+		for off, k := 0, 0; off < len(out); off += k {
+			k = s.d.partLen(len(out)-off, per)
+			part := out[off : off+k]
 			keys := make([]any, len(part))
 			for i := range part {
 				keys[i] = part[i].MsgSeq
