@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -267,5 +268,41 @@ func TestDuplicatesAndCarrier(t *testing.T) {
 	}
 	if m := drainMsgs(t, r.q("SND.KT1"), 2, 5*time.Second); len(m) != 2 || m[0].Carrier != "KT" {
 		t.Fatalf("KT1: %+v", m)
+	}
+}
+
+// A record that waits because no sender can take it was checked against
+// the duplicate index on its first pass; its next pass must not find its
+// own key and end it 1201 unsent. (The full chaos run found 4 messages of
+// 220,000 ended so, while both KT senders were down.)
+func TestWaitingRecordIsNotItsOwnDuplicate(t *testing.T) {
+	cfg := testConfig(t, []config.Route{route("", "KT1=1")}, "KT1")
+	r := newRig(t, cfg, 1000)
+	idx, err := dupindex.Open(dupindex.Options{Path: filepath.Join(r.dir, "dup.idx"), Capacity: 1 << 12, Locks: 1 << 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idx.Close() })
+	r.dup = idx
+	r.health.Set("KT1", true, false)
+	r.start()
+	var want []string
+	for i := range 5 {
+		b := r.message(func(m *msg.Message) { m.MsgKey = fmt.Sprintf("WAIT%d", i) }) // as sch and tkm_files send them: unchecked
+		m, _ := msg.DecodeMessage(b)
+		want = append(want, m.GWID)
+		r.put("DIST.S", b)
+	}
+	time.Sleep(1500 * time.Millisecond) // at least one retry while KT1 is down
+	r.health.Set("KT1", true, true)
+	got := drainMsgs(t, r.q("SND.KT1"), 5, 5*time.Second)
+	if len(got) != 5 {
+		ev := drainEvents(t, r.q("DBX"), 10, time.Second)
+		t.Fatalf("%d of 5 waiting records sent; DBX events %+v", len(got), ev)
+	}
+	for i := range got {
+		if got[i].GWID != want[i] {
+			t.Fatalf("record %d is %s, want %s", i, got[i].GWID, want[i])
+		}
 	}
 }

@@ -25,6 +25,7 @@ type rig struct {
 	keys   map[string]ipc.Key
 	caps   map[string]int
 	health *StaticHealth
+	dup    DupIndex // nil: no duplicate checks
 	d      *Dist
 	done   chan error
 	seq    int
@@ -96,7 +97,7 @@ func (r *rig) q(name string) queue.Queue {
 }
 
 func (r *rig) start() {
-	d, err := New(Options{Config: r.cfg, Log: zaptest.NewLogger(r.t),
+	d, err := New(Options{Config: r.cfg, Log: zaptest.NewLogger(r.t), Dup: r.dup,
 		Open:   func(n string, _ bool) (queue.Queue, error) { return r.open(n) },
 		Health: r.health, JournalPath: filepath.Join(r.dir, "dist.journal")})
 	if err != nil {

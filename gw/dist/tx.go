@@ -24,6 +24,7 @@ var (
 	offCarrier  = msg.MessageLayout.MustFixed("CARRIER")
 	offSender   = msg.MessageLayout.MustFixed("SENDER")
 	offReroutes = msg.MessageLayout.MustFixed("REROUTES")
+	offDupCheck = msg.MessageLayout.MustFixed("DUP_CHECKED")
 )
 
 // testHookBeforeCommit, when set by a test, runs between the puts on the
@@ -138,6 +139,11 @@ func (d *Dist) classify(r *queue.Record, reroute bool, now time.Time, clock expi
 				// the crash that redelivered it: not a duplicate.
 				it.final = telegram.Code(1201)
 				return it
+			default:
+				// Checked, and its key is now in the index: if the record
+				// waits for a sender (it stays taken, and comes here
+				// again), it must not find its own key then.
+				setAN(r.Data, offDupCheck, "Y")
 			}
 		}
 	}
