@@ -134,7 +134,7 @@ func TestMissingFile(t *testing.T) {
 
 func TestAllErrorsReported(t *testing.T) {
 	home := copyHome(t, map[string]func(string) string{
-		"etc/m1.toml":      replace(`fetch_count    = 1000`, `fetch_count    = 0`),
+		"etc/m1.toml":      replace(`fetch_count    = 5000`, `fetch_count    = 0`),
 		"etc/pnx.conf":     replace(`016          KT`, `016          XX`),
 		"etc/clients.toml": replace(`tps = 500`, `tps = -1`),
 	})
@@ -212,7 +212,7 @@ full = "spill"
 	if s, _ := c.Sender("KT1"); s.Window != 64 || s.TPS != 100 || s.ReportTimeout != c.Timeouts.Report || s.Queue != "SND.KT1" {
 		t.Errorf("sender %+v", s)
 	}
-	if c.DBX.FetchCount != 1000 || c.Sch.ReclaimAfter.String() != "5m0s" {
+	if c.DBX.FetchCount != 5000 || c.Sch.ReclaimAfter.String() != "5m0s" {
 		t.Errorf("dbx/sch %+v %+v", c.DBX, c.Sch)
 	}
 }

@@ -322,7 +322,7 @@ func defaults() *Config {
 		},
 		Dist:     Dist{Batch: 100, StarveMax: 16, RetryEvery: Duration(time.Second)},
 		Sch:      Sch{PollInterval: Duration(time.Second), Batch: 500, ReclaimAfter: Duration(5 * time.Minute)},
-		DBX:      DBX{FetchCount: 1000, MaxWait: Duration(100 * time.Millisecond), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second), SweepInterval: Duration(time.Minute)},
+		DBX:      DBX{FetchCount: 5000, MaxWait: Duration(100 * time.Millisecond), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second), SweepInterval: Duration(time.Minute)},
 		TkmFiles: TkmFiles{SpoolDir: "var/spool", PollInterval: Duration(2 * time.Second)},
 	}
 }
