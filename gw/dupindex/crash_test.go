@@ -117,11 +117,14 @@ func TestCrash(t *testing.T) {
 		}
 	}
 	before, _ := x.Stats()
-	// Every insert, reported or not (a child killed between the insert and
-	// its print), made exactly one live entry: a key inserted twice would
-	// show as two.
-	if live, _ := x.CountLive(now); live != before.Inserted {
-		t.Fatalf("%d live entries, but %d inserts counted", live, before.Inserted)
+	// Every insert counted made one live entry. The count is bumped after
+	// the entry goes live, so a child killed between the two leaves one
+	// live entry uncounted: at most one per kill (CI saw 80,048 live
+	// against 80,047 counted when the check was an equality).
+	kills := uint64(rounds * nProcs)
+	if live, _ := x.CountLive(now); live < before.Inserted || live > before.Inserted+kills {
+		t.Fatalf("%d live entries, %d inserts counted: want between %d and %d (one uncounted per kill at most)",
+			live, before.Inserted, before.Inserted, before.Inserted+kills)
 	}
 
 	// Nothing blocked: fresh keys on every stripe go in, within a generous
