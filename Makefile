@@ -80,7 +80,7 @@ e2e:
 	  END {printf "e2e: messages=%d lost=%d duplicates=%d rate=%d\n", v["messages"], v["lost"], v["duplicates"], r}'; exit $$rc
 
 chaos:
-	@mkdir -p log; CHAOS_MESSAGES=$(CHAOS_MESSAGES) $(GO) test -count=1 -timeout 120m -run 'TestChaos' -v ./e2e/ >log/chaos.log 2>&1; rc=$$?; \
+	@mkdir -p log; CHAOS_MESSAGES=$(CHAOS_MESSAGES) M1_TEST_KEEP_HOME=$(KEEP_HOME) $(GO) test -count=1 -timeout 120m -run 'TestChaos' -v ./e2e/ >log/chaos.log 2>&1; rc=$$?; \
 	grep -E '^(--- |ok|FAIL)|e2e_test.go' log/chaos.log; grep '^chaos: ' log/chaos.log | tail -1; exit $$rc
 
 bench-queue: build

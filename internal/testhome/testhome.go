@@ -32,6 +32,15 @@ func ShippedEtc() string {
 func New(t testing.TB, edit func(name, text string) string) string {
 	t.Helper()
 	home := t.TempDir()
+	if os.Getenv("M1_TEST_KEEP_HOME") != "" {
+		// For looking into a failed long run afterwards: the home is
+		// left in place (its path is logged); remove it by hand.
+		var err error
+		if home, err = os.MkdirTemp("", "m1home-"); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("M1_TEST_KEEP_HOME: the home %s is kept", home)
+	}
 	if err := os.MkdirAll(filepath.Join(home, "etc"), 0o700); err != nil {
 		t.Fatal(err)
 	}
