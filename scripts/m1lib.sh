@@ -15,6 +15,13 @@ M1_HOME=${M1_HOME:-$(cd "$here/.." && pwd)}
 M1_BIN=${M1_BIN:-$M1_HOME/bin}
 export M1_HOME
 
+# The daemons keep small heaps and churn through records: collecting at
+# 4x the live heap instead of Go's 2x cost a little memory and saved CPU
+# (end to end on 2 cores, alternate runs: 5,206 and 5,569 msgs/s against
+# 4,800 and 5,134; docs/BENCHMARKS.md). An operator's own GOGC wins.
+GOGC=${GOGC:-400}
+export GOGC
+
 IPCQ="$M1_BIN/ipcq"
 RUN_DIR="$M1_HOME/var/run"
 LOG_DIR="$M1_HOME/log"
