@@ -120,7 +120,9 @@
 //     while taking, or when a producer meets one at the tail;
 //   - records at or after the committed position and below the taken mark
 //     in consumer.lock were taken by a consumer that did not commit them:
-//     they are delivered again with Redelivered set.
+//     they are delivered again with Redelivered set. MarkRedelivered raises
+//     the mark to the tail, for records moved here that were delivered
+//     before (queue/spill's Save).
 //
 // The taken mark is written in place without fsync at each TakeBatch (one
 // pwrite): it survives a crash of the process, and after a machine crash it

@@ -71,6 +71,26 @@ func drain(t *testing.T, q *Queue, n int) []string {
 	return out
 }
 
+// drainMarked is drain, telling also which records came marked
+// Redelivered.
+func drainMarked(t *testing.T, q *Queue, n int) (data []string, marked []bool) {
+	t.Helper()
+	for len(data) < n {
+		recs, err := q.TakeBatch(nil, 16, 2*time.Second)
+		if err != nil {
+			t.Fatalf("after %d of %d: %v", len(data), n, err)
+		}
+		for _, r := range recs {
+			data = append(data, string(r.Data))
+			marked = append(marked, r.Redelivered)
+		}
+		if err := q.Commit(recs[len(recs)-1].Pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return data, marked
+}
+
 func TestSpillKeepsOrderAndReturnsToRing(t *testing.T) {
 	f := newFixture(t)
 	cons := f.open(Spill, true, 4)
@@ -256,10 +276,14 @@ func TestSaveSurvivesLostRing(t *testing.T) {
 		t.Fatal(err)
 	}
 	again := f.open(Spill, true, 16)
-	got := drain(t, again, 10)
+	got, marked := drainMarked(t, again, 10)
 	for i, g := range got {
 		if g != string(rec(i)) {
 			t.Fatalf("after restart record %d is %s", i, g)
+		}
+		// The one taken before the save was delivered: it keeps its mark.
+		if marked[i] != (i == 0) {
+			t.Errorf("after restart record %d: Redelivered = %v", i, marked[i])
 		}
 	}
 }
@@ -379,11 +403,15 @@ func spillEndsUnderSteadyTraffic(t *testing.T, d fileq.Durability, writers int) 
 }
 
 // Save by a consumer that has not taken anything yet, after a predecessor
-// took records and died without committing: everything is saved.
+// took records and died without committing: everything is saved, and the
+// records the predecessor took keep their Redelivered mark in the file part
+// (without it, a dist takes a record's own key in the duplicate index for a
+// duplicate: gw/tkm's TestExactlyOnceAfterSIGKILL caught it), for this
+// handle and for the next.
 func TestSaveBeforeFirstTake(t *testing.T) {
 	f := newFixture(t)
 	first := f.open(Spill, true, 16)
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 8; i++ {
 		if err := first.Put(rec(i), 0); err != nil {
 			t.Fatal(err)
 		}
@@ -393,13 +421,34 @@ func TestSaveBeforeFirstTake(t *testing.T) {
 	}
 	first.Close()
 	again := f.open(Spill, true, 16)
-	if n, err := again.Save(); err != nil || n != 5 {
+	if n, err := again.Save(); err != nil || n != 8 {
 		t.Fatalf("Save = %d, %v", n, err)
 	}
-	got := drain(t, again, 5)
-	if got[0] != string(rec(0)) || got[4] != string(rec(4)) {
-		t.Fatalf("after Save: %v", got)
+	check := func(who string, got []string, marked []bool, from int) {
+		t.Helper()
+		for i, g := range got {
+			if g != string(rec(from+i)) {
+				t.Fatalf("%s: record %d is %s", who, from+i, g)
+			}
+			if marked[i] != (from+i < 5) {
+				t.Errorf("%s: record %d: Redelivered = %v", who, from+i, marked[i])
+			}
+		}
 	}
+	recs, err := again.TakeBatch(nil, 2, 2*time.Second)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("take after Save: %d records, %v", len(recs), err)
+	}
+	if err := again.Commit(recs[1].Pos); err != nil {
+		t.Fatal(err)
+	}
+	check("after Save", []string{string(recs[0].Data), string(recs[1].Data)},
+		[]bool{recs[0].Redelivered, recs[1].Redelivered}, 0)
+	// The next consumer, after this one died too, still sees the marks.
+	again.Close()
+	third := f.open(Spill, true, 16)
+	got, marked := drainMarked(t, third, 6)
+	check("next consumer", got, marked, 2)
 }
 
 // A ring removed (ipcrm) while it still holds records, and its consumer

@@ -2,6 +2,7 @@ package spill
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/m1gw/m1/queue"
@@ -46,6 +47,12 @@ func (q *Queue) Spilling() bool {
 // commits them in the ring. Only the consumer may save, after it has
 // committed what it finished; records it took and did not commit are saved
 // too. Records producers put while Save runs stay in the ring.
+//
+// Records that were delivered before (taken and not committed, by this
+// handle or a consumer that died) keep their Redelivered mark in the file
+// part (fileq's MarkRedelivered): records already waiting there are marked
+// with them, which costs a consumer a check, never a record. Without the
+// mark a dist would have ended such a record 1201 on its own key.
 func (q *Queue) Save() (int, error) {
 	if !q.o.Consumer {
 		return 0, queue.ErrConsumerBusy
@@ -66,12 +73,30 @@ func (q *Queue) Save() (int, error) {
 	if len(recs) == 0 {
 		return 0, nil
 	}
+	// The records delivered before are a prefix: those this handle took
+	// (below head), then those a dead consumer took (below redeliver).
+	st, err := s.Stat()
+	if err != nil {
+		return 0, err
+	}
+	marked := 0
+	for marked < len(recs) && (recs[marked].Pos < st.Head || recs[marked].Redelivered) {
+		marked++
+	}
 	data := make([][]byte, len(recs))
 	for i := range recs {
 		data[i] = recs[i].Data
 	}
-	if n, err := q.file.PutBatch(data, 10*time.Second); err != nil {
-		return n, err
+	if marked > 0 {
+		if n, err := q.file.PutBatch(data[:marked], 10*time.Second); err != nil {
+			return n, err
+		}
+		if err := q.file.MarkRedelivered(); err != nil {
+			return marked, fmt.Errorf("queue %s: marking saved records redelivered: %w", q.Name(), err)
+		}
+	}
+	if n, err := q.file.PutBatch(data[marked:], 10*time.Second); err != nil {
+		return marked + n, err
 	}
 	last := recs[len(recs)-1].Pos
 	for {
