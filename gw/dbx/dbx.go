@@ -12,6 +12,7 @@ import (
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/proctab"
+	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/queue"
 )
@@ -181,7 +182,7 @@ func (d *DBX) Main() error {
 	}
 	if err == nil {
 		d.flushMarks()
-		d.save()
+		queues.SaveOnStop(d.cfg.Load(), d.in, d.log)
 	}
 	return err
 }
@@ -223,28 +224,6 @@ func (d *DBX) sleep(dur time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
-	}
-}
-
-// save moves the DBX ring to its file part on a planned stop, when the
-// queue's configuration asks for it: dbx is the queue's owner (its
-// consumer).
-func (d *DBX) save() {
-	q, ok := d.cfg.Load().Queue(config.QueueDBX)
-	if !ok || !q.SaveOnStop {
-		return
-	}
-	s, ok := d.in.(interface{ Save() (int, error) })
-	if !ok {
-		return
-	}
-	n, err := s.Save()
-	if err != nil {
-		d.log.Error("saving the DBX ring to its file part failed; its records stay in shared memory", zap.Error(err))
-		return
-	}
-	if n > 0 {
-		d.log.Info("DBX ring saved to its file part", zap.Int("records", n))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/proctab"
+	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/queue"
 )
 
@@ -251,7 +252,19 @@ func (d *Dist) Main() error {
 		return err
 	}
 	d.log.Info("dist running", zap.Int("senders", len(d.senders)), zap.Int("routes", len(d.cfg.Routes.List)))
-	return d.runLoop()
+	if err := d.runLoop(); err != nil {
+		return err
+	}
+	// A clean stop, between transactions: the lanes' rings go to their
+	// file parts where save_on_stop asks, records waiting for a sender
+	// with them (marked Redelivered: the journal and the duplicate index
+	// know them as their own at the next start).
+	for _, l := range d.lanes {
+		if l != nil {
+			queues.SaveOnStop(d.cfg, l.q, d.log)
+		}
+	}
+	return nil
 }
 
 // Exit stops dist and returns once Main has returned.

@@ -5,12 +5,15 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
 	"github.com/m1gw/m1/gw/dupindex"
 	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
+	"github.com/m1gw/m1/queue"
 )
 
 // Process is eai_lsnr as cmd/eai_lsnr runs it: a Listener with the
@@ -27,6 +30,13 @@ type Process struct {
 	hbStop    chan struct{}
 	hbWG      sync.WaitGroup
 	hbOnce    sync.Once
+
+	// RPT is saved to its file part on a clean stop (save_on_stop), once,
+	// by whichever of Main and Exit gets there first.
+	rpt      queue.Queue
+	cfg      *config.Config
+	log      *zap.Logger
+	saveOnce sync.Once
 }
 
 // FromEnv builds the eai_lsnr daemon from its configuration:
@@ -50,6 +60,7 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		return fail(fmt.Errorf("queue %s: %w", config.QueueRPT, err))
 	}
 	p.closers.Add(rpt.Close)
+	p.rpt, p.cfg, p.log = rpt, cfg, log
 	dup, err := dupindex.Open(dupindex.Options{Path: cfg.Path(cfg.Listener.DupIndex),
 		Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
 	if err != nil {
@@ -86,6 +97,7 @@ func (p *Process) Exit() {
 	p.slot.SetState(proctab.Stopping)
 	p.Listener.Exit()
 	p.stopHeartbeat()
+	p.saveRPT()
 	p.closers.Close()
 }
 
@@ -98,8 +110,17 @@ func (p *Process) Main() error {
 	err := p.Listener.Main()
 	p.slot.SetState(proctab.Stopping)
 	p.stopHeartbeat()
+	if err == nil {
+		p.saveRPT()
+	}
 	p.closers.Close()
 	return err
+}
+
+// saveRPT moves what RPT's ring holds to its file part (save_on_stop),
+// once the listener has stopped taking from it; once.
+func (p *Process) saveRPT() {
+	p.saveOnce.Do(func() { queues.SaveOnStop(p.cfg, p.rpt, p.log) })
 }
 
 // stopHeartbeat stops the heartbeat loop and waits for it; once.

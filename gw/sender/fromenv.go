@@ -94,7 +94,7 @@ func (d *owned) Main() error {
 	close(hbStop)
 	wg.Wait()
 	if err == nil {
-		d.save()
+		queues.SaveOnStop(d.cfg, d.o.Queue, d.log)
 	}
 	return err
 }
@@ -102,25 +102,6 @@ func (d *owned) Main() error {
 func (d *owned) Exit() {
 	d.slot.SetState(proctab.Stopping)
 	d.Sender.Exit()
-}
-
-func (d *owned) save() {
-	qc, ok := d.cfg.Queue(d.qname)
-	if !ok || !qc.SaveOnStop {
-		return
-	}
-	s, ok := d.o.Queue.(interface{ Save() (int, error) })
-	if !ok {
-		return
-	}
-	n, err := s.Save()
-	if err != nil {
-		d.log.Error("saving the ring to its file part failed; its records stay in shared memory", zap.String("queue", d.qname), zap.Error(err))
-		return
-	}
-	if n > 0 {
-		d.log.Info("ring saved to its file part", zap.String("queue", d.qname), zap.Int("records", n))
-	}
 }
 
 func (d *owned) close() {

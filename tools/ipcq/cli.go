@@ -47,6 +47,8 @@ const usage = `usage: ipcq [--home DIR] COMMAND [ARGS]
                           (refused while an M1 process runs)
   create [NAME...]        create configured queues that are missing (default all)
   save NAME DIR           move the ring's records into a file queue in DIR
+  save NAME               move the ring's records into the queue's own file part
+  save --all              the same for every queue with save_on_stop (m1stop does)
   load NAME DIR           move the records of a file queue in DIR into the queue
   ps                      the process table
   processes               the suite's process names in start order
@@ -63,7 +65,7 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	fs.IntVarP(&c.n, "n", "n", 0, "number of records")
 	fs.BoolVarP(&c.yes, "yes", "y", false, "do not ask")
 	fs.BoolVar(&c.force, "force", false, "remove even with a live consumer")
-	fs.BoolVar(&c.all, "all", false, "rm: every configured queue and the process table")
+	fs.BoolVar(&c.all, "all", false, "rm: every configured queue and the process table; save: every queue with save_on_stop")
 	fs.DurationVar(&c.wait, "wait", 0, "running: how long to wait")
 	fs.BoolP("help", "h", false, "help")
 	if err := fs.Parse(args); err != nil {
@@ -113,7 +115,14 @@ func (c *cli) dispatch(cmd string, args []string) error {
 		}
 	case "stat", "peek", "dump", "purge":
 		err = want(1)
-	case "mv", "save", "load":
+	case "save":
+		switch {
+		case c.all:
+			err = want(0)
+		case len(args) != 1:
+			err = want(2)
+		}
+	case "mv", "load":
 		err = want(2)
 	case "create":
 	default:
@@ -156,6 +165,12 @@ func (c *cli) dispatch(cmd string, args []string) error {
 	case "create":
 		return c.create(args)
 	case "save":
+		switch {
+		case c.all:
+			return c.saveAll()
+		case len(args) == 1:
+			return c.saveOwn(args[0])
+		}
 		return c.save(args[0], args[1])
 	case "load":
 		return c.loadDir(args[0], args[1])

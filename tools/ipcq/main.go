@@ -12,6 +12,8 @@
 //	ipcq rm --all [--yes]        remove every queue and the process table
 //	ipcq create [NAME...]        create the configured queues that are missing
 //	ipcq save NAME DIR           move the ring's records into a file queue in DIR
+//	ipcq save NAME               move the ring's records into the queue's own file part
+//	ipcq save --all              the same for every queue with save_on_stop (m1stop)
 //	ipcq load NAME DIR           move a saved file queue's records into the queue
 //	ipcq ps                      the process table
 //	ipcq processes               the suite's processes in start order
