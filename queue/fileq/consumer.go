@@ -35,6 +35,7 @@ type consumer struct {
 	create int64
 	segs   []uint64 // segments from the commit's to the reader's
 	inflt  []uint64 // positions taken and not committed, ascending
+	spare  bool     // position.spare is allocated (spare.go)
 	r      reader
 }
 
@@ -92,6 +93,11 @@ func (c *consumer) recover() error {
 	}
 	if err := c.writeConsFile(uint32(os.Getpid()), max(c.redel, c.commit)); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(filepath.Join(q.dir, spareName)); err == nil && fi.Size() == posFileSize {
+		c.spare = true
+	} else {
+		c.makeSpare()
 	}
 	// Drop segments a crash left behind between the position write and
 	// their removal.
@@ -371,7 +377,7 @@ func (q *Queue) Commit(pos uint64) error {
 	if pos >= c.head {
 		return queue.ErrNotTaken
 	}
-	if err := q.writePosFile(posFile{commit: pos + 1, created: c.create}); err != nil {
+	if err := c.writePosition(posFile{commit: pos + 1, created: c.create}); err != nil {
 		return err
 	}
 	c.commit = pos + 1

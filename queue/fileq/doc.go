@@ -7,6 +7,8 @@
 //	append.lock                  flock'd around every append (never holds data)
 //	consumer.lock                flock'd by the consumer while open; holds the consumer record
 //	position                     the committed position, replaced atomically
+//	position.spare               a position file's worth of allocated room: a commit on a full
+//	                             disk is written into it and renamed over position (spare.go)
 //	00000000000000000000.seg     segments, named by the position of their first record
 //	00000000000000004711.seg
 //	00000000000000004711.seg.bad a segment set aside because it was corrupt

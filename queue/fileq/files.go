@@ -16,12 +16,13 @@ import (
 
 // File names in the queue directory. Part of the format.
 const (
-	lockName     = "append.lock"   // flock'd around every append
-	consumerName = "consumer.lock" // flock'd by the consumer; holds consFile
-	positionName = "position"      // posFile, replaced atomically
-	segSuffix    = ".seg"          // segments: <first position, 20 digits>.seg
-	badSuffix    = ".bad"          // segments set aside
-	tmpSuffix    = ".tmp"          // files being written; removed on open
+	lockName     = "append.lock"    // flock'd around every append
+	consumerName = "consumer.lock"  // flock'd by the consumer; holds consFile
+	positionName = "position"       // posFile, replaced atomically
+	spareName    = "position.spare" // room for a commit on a full disk (spare.go)
+	segSuffix    = ".seg"           // segments: <first position, 20 digits>.seg
+	badSuffix    = ".bad"           // segments set aside
+	tmpSuffix    = ".tmp"           // files being written; removed on open
 )
 
 func segName(first uint64) string { return fmt.Sprintf("%020d%s", first, segSuffix) }
