@@ -37,6 +37,10 @@ type Sch struct {
 	outage time.Time
 	// lastReclaim is when a claim last looked for rows to reclaim.
 	lastReclaim time.Time
+	// upSince is when the store came back from the last outage; zero if
+	// there was none. Nothing is reclaimed until it has been up for the
+	// reclaim time (reclaimAllowed).
+	upSince time.Time
 }
 
 // reclaimLookEvery is how often a claim also looks for rows a dead sch left
@@ -192,7 +196,7 @@ func (s *Sch) poll() (n, limit int, err error) {
 	now := s.opts.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ClaimTimeout)
 	var reclaimBefore time.Time
-	if now.Sub(s.lastReclaim) >= reclaimLookEvery || now.Before(s.lastReclaim) {
+	if s.reclaimAllowed(now) && (now.Sub(s.lastReclaim) >= reclaimLookEvery || now.Before(s.lastReclaim)) {
 		reclaimBefore, s.lastReclaim = now.Add(-s.set.reclaim), now
 	}
 	rows, err := s.opts.Store.ClaimDue(ctx, now, limit, reclaimBefore)
@@ -200,6 +204,9 @@ func (s *Sch) poll() (n, limit int, err error) {
 	if err != nil {
 		s.storeFailed(err)
 		return 0, limit, err
+	}
+	if !s.outage.IsZero() {
+		s.upSince = now
 	}
 	s.storeBack()
 	if len(rows) == 0 {
@@ -270,6 +277,17 @@ func (s *Sch) put(jc byte, recs [][]byte) {
 	}
 }
 
+// reclaimAllowed says whether a claim may take rows claimed before and
+// still in STATUS 2. Not during a database outage, nor until the database
+// has been back for the reclaim time: dbx could not move accepted rows to
+// T41_LOG either while it was down, and its backlog comes in first; a row
+// whose Accept waits in that backlog is not abandoned, and claiming it
+// again makes a second T41_LOG row ending 1201. A row a dead sch left is
+// claimed again all the same, one reclaim time after the outage at most.
+func (s *Sch) reclaimAllowed(now time.Time) bool {
+	return s.outage.IsZero() && (s.upSince.IsZero() || now.Sub(s.upSince) >= s.set.reclaim || now.Before(s.upSince))
+}
+
 // storeFailed logs the first failure of an outage, once.
 func (s *Sch) storeFailed(err error) {
 	s.stats.errors.Add(1)
@@ -293,6 +311,7 @@ func (s *Sch) storeBack() {
 	if s.outage.IsZero() {
 		return
 	}
-	s.log.Info("database back; claiming again", zap.Duration("outage", time.Since(s.outage).Round(time.Millisecond)))
+	s.log.Info("database back; claiming again (rows claimed before it are reclaimed no sooner than reclaim_after from now)",
+		zap.Duration("outage", time.Since(s.outage).Round(time.Millisecond)), zap.Duration("reclaim_after", s.set.reclaim))
 	s.outage = time.Time{}
 }
