@@ -42,6 +42,11 @@ type Options struct {
 	JournalPath string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// PNX, when set, is read for the numbers carrier reports revealed as
+	// ported (every PNXEvery, and on SIGHUP); they beat etc/pnx.conf.
+	PNX PNXSource
+	// PNXEvery overrides PNXEvery (tests).
+	PNXEvery time.Duration
 }
 
 // Stats are dist's counters since it started.
@@ -68,6 +73,9 @@ type Dist struct {
 	stop     chan struct{}
 	done     chan struct{}
 	running  atomic.Bool
+	learned  learnedPNX
+	pnxKick  chan struct{}
+	pnxWG    sync.WaitGroup
 
 	cfg     *config.Config
 	rt      *router
@@ -127,7 +135,7 @@ func New(o Options) (*Dist, error) {
 		o.JournalPath = filepath.Join(o.Config.Paths.Var, "dist.journal")
 	}
 	d := &Dist{opts: o, log: o.Log, now: o.Now, sndQ: map[string]queue.Queue{},
-		stop: make(chan struct{}), done: make(chan struct{}), byID: map[string]*senderState{},
+		stop: make(chan struct{}), done: make(chan struct{}), pnxKick: make(chan struct{}, 1), byID: map[string]*senderState{},
 		recovered: map[string]string{}}
 	if err := d.open(); err != nil {
 		d.closeQueues()
@@ -184,6 +192,7 @@ func (d *Dist) openSenders(c *config.Config) error {
 func (d *Dist) apply(c *config.Config) {
 	d.cfg = c
 	d.rt = newRouter(c)
+	d.rt.learned = &d.learned
 	d.senders = d.senders[:0]
 	d.mu.Lock()
 	for i, id := range d.rt.ids {
@@ -211,6 +220,10 @@ func (d *Dist) ReloadConfig(c *config.Config) error {
 	}
 	d.next.Store(c)
 	d.log.Info("configuration reloaded", zap.Int("routes", len(c.Routes.List)), zap.Int("pnx", c.PNX.Len()))
+	select { // and read what PNX learned
+	case d.pnxKick <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
@@ -247,6 +260,20 @@ func (d *Dist) Main() error {
 		hb.Add(1)
 		go func() { defer hb.Done(); s.HeartbeatLoop(hbStop, every) }()
 		defer func() { close(hbStop); hb.Wait() }()
+	}
+	if d.opts.PNX != nil {
+		every := d.opts.PNXEvery
+		if every <= 0 {
+			every = PNXEvery
+		}
+		d.pnxWG.Add(1)
+		go func() { defer d.pnxWG.Done(); d.pnxLoop(d.opts.PNX, every, d.pnxKick) }()
+		// Stopped by close(d.stop): Exit's, or this one when Main returns
+		// on an error; waited for before Main returns.
+		defer func() {
+			d.stopOnce.Do(func() { close(d.stop) })
+			d.pnxWG.Wait()
+		}()
 	}
 	if err := d.recover(); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/m1gw/m1/gw/daemon"
 	"github.com/m1gw/m1/gw/dupindex"
 	"github.com/m1gw/m1/gw/queues"
+	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/queue"
 )
 
@@ -33,6 +34,15 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		_ = tab.Close()
 		return nil, fmt.Errorf("dist: duplicate index: %w", err)
 	}
+	// The database only for what PNX learned from carrier reports: opening
+	// connects to nothing, and a database that is down leaves routing to
+	// the copy held and etc/pnx.conf (pnxLoop).
+	st, err := store.Open(store.Options{DSN: cfg.Database.DSN, MaxConns: 1, Logger: log})
+	if err != nil {
+		_ = idx.Close()
+		_ = tab.Close()
+		return nil, fmt.Errorf("dist: store: %w", err)
+	}
 	d, err := New(Options{
 		Config: cfg,
 		Log:    log,
@@ -45,12 +55,14 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		Health: TableHealth{T: tab},
 		Dup:    idx,
 		Table:  tab,
+		PNX:    st,
 	})
 	if err != nil {
+		_ = st.Close()
 		_ = idx.Close()
 		_ = tab.Close()
 		return nil, err
 	}
-	d.closers = append(d.closers, idx.Close, tab.Close)
+	d.closers = append(d.closers, st.Close, idx.Close, tab.Close)
 	return d, nil
 }

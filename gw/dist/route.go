@@ -13,6 +13,9 @@ type router struct {
 	queues []string       // queue name of each sender
 	index  map[string]int // sender id → index in ids
 	routes map[*config.Route]*routeState
+	// learned is the numbers PNX learned from carrier reports (dist's
+	// copy, kept across reloads); nil: none.
+	learned *learnedPNX
 }
 
 // routeState is one route's senders and their current weights (nginx's
@@ -57,8 +60,14 @@ func newRouter(cfg *config.Config) *router {
 	return r
 }
 
-// carrier resolves a destination's carrier from PNX.
+// carrier resolves a destination's carrier: the numbers PNX learned from
+// carrier reports first, then etc/pnx.conf.
 func (r *router) carrier(dest string) string {
+	if r.learned != nil {
+		if c, ok := r.learned.carrier(dest); ok {
+			return c
+		}
+	}
 	if r.cfg.PNX == nil {
 		return config.CarrierKT
 	}

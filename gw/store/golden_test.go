@@ -90,6 +90,7 @@ func recordAll(t *testing.T, d *dialect) string {
 		{"MarkReported (2)", func() error { return s.MarkReported(bg, []string{"G1", "G2"}) }},
 		{"LookupPNX", func() error { _, _, err := s.LookupPNX(bg, "01012345678"); return err }},
 		{"LoadPNX", func() error { _, err := s.LoadPNX(bg); return err }},
+		{"LoadPNXSince", func() error { _, _, err := s.LoadPNXSince(bg, ""); return err }},
 		{"UpsertPNX (1)", func() error { return s.UpsertPNX(bg, []PNXEntry{{Number: "01012345678", Carrier: "KT"}}) }},
 		{"DueCount", func() error { _, err := s.DueCount(bg, clock); return err }},
 	}

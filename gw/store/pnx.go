@@ -23,8 +23,7 @@ func (s *Store) LookupPNX(ctx context.Context, number string) (carrier string, o
 	return "", false, s.wrap("lookup PNX", r.Err())
 }
 
-// LoadPNX returns the whole PNX table, number → carrier, for dist's
-// in-memory copy.
+// LoadPNX returns the whole PNX table, number → carrier.
 func (s *Store) LoadPNX(ctx context.Context) (map[string]string, error) {
 	r, err := s.b.query(ctx, "SELECT PHONE_NO, CARRIER FROM PNX")
 	if err != nil {
@@ -40,6 +39,42 @@ func (s *Store) LoadPNX(ctx context.Context) (map[string]string, error) {
 		m[n.String] = c.String
 	}
 	return m, s.wrap("load PNX", r.Err())
+}
+
+// pnxEpoch is the UPD_TIME before any: the first LoadPNXSince reads every
+// row. Not "": Oracle takes ” for NULL, and nothing compares >= NULL.
+const pnxEpoch = "00000000000000"
+
+// LoadPNXSince returns the PNX rows updated at or after since (UPD_TIME;
+// "" for all), number → carrier, and the latest UPD_TIME among them (since
+// when none), for the next call. At or after: rows written in the second
+// of the last call's latest are read again rather than missed. It reads
+// the index PNX_IX_UPD (migration 3), so dist's refresh costs what
+// changed, not the table.
+func (s *Store) LoadPNXSince(ctx context.Context, since string) (map[string]string, string, error) {
+	if since == "" {
+		since = pnxEpoch
+	}
+	q := s.stmt("pnxSince", func() string { return "SELECT PHONE_NO, CARRIER, UPD_TIME FROM PNX WHERE UPD_TIME >= ?" })
+	r, err := s.b.query(ctx, q, since)
+	if err != nil {
+		return nil, since, s.wrap("load PNX", err)
+	}
+	defer r.Close()
+	m := make(map[string]string)
+	latest := since
+	for r.Next() {
+		var n, c, u sql.NullString
+		if err := r.Scan(&n, &c, &u); err != nil {
+			return nil, since, s.wrap("load PNX", err)
+		}
+		m[n.String] = c.String
+		latest = max(latest, u.String)
+	}
+	if err := r.Err(); err != nil {
+		return nil, since, s.wrap("load PNX", err)
+	}
+	return m, latest, nil
 }
 
 // UpsertPNX sets the carrier of each entry's number in one transaction.

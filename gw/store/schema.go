@@ -86,6 +86,13 @@ var migrations = []migration{
 		// to T41_LOG (measured: the PostgreSQL drain fell to 757 rows/s).
 		`CREATE INDEX T41_IX_RECLAIM ON T41 (STATUS, CLAIM_TIME, MSG_SEQ)`,
 	}},
+	{3, "PNX update-time index", []string{
+		// dist refreshes its copy of PNX every minute with the rows dbx
+		// learned from carrier reports since its last look
+		// (LoadPNXSince): an index probe, not a scan of every ported
+		// number.
+		`CREATE INDEX PNX_IX_UPD ON PNX (UPD_TIME)`,
+	}},
 }
 
 // schemaVersionDDL creates the table that records applied migrations.
