@@ -74,6 +74,7 @@ func TestErrorsNameFileLineSetting(t *testing.T) {
 		{"syntax", "etc/m1.toml", replace(`capacity = 190`, `capacity = = 190`), "capacity = = 190", "queue.capacity", "expected value"},
 		{"type", "etc/m1.toml", replace(`sms_max       = 90`, `sms_max       = "ninety"`), `sms_max       = "ninety"`, "eai_lsnr.sms_max", ""},
 		{"bad duration", "etc/m1.toml", replace(`report              = "72h"`, `report              = "three days"`), `"three days"`, "timeouts.report", "duration"},
+		{"window not whole seconds", "etc/m1.toml", replace(`duplicate_window    = "24h"`, `duplicate_window    = "1500ms"`), `duplicate_window    = "1500ms"`, "timeouts.duplicate_window", "whole seconds"},
 		{"unknown key", "etc/m1.toml", replace(`record_size = 256`, `record_size = 256`+"\ncapacty = 5"), "capacty = 5", "queue.capacty", "unknown setting"},
 		{"unknown table", "etc/m1.toml", replace(`[dbx]`, "[dbxx]\nfetch_count = 5\n[dbx]"), "fetch_count = 5", "dbxx.fetch_count", "unknown setting"},
 		{"semantic in array", "etc/m1.toml", replace("name = \"DIST.B\"          # batch lane (XCN_batch): bulk\nkey = \"0x4d310003\"\ncapacity = 190", "name = \"DIST.B\"\nkey = \"0x4d310003\"\ncapacity = -5 # here"), "capacity = -5 # here", "queue.capacity", "DIST.B"},

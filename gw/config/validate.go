@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 )
@@ -162,6 +163,10 @@ func (c *Config) validate(e *errs) {
 	positive("timeouts.report", c.Timeouts.Report)
 	positive("timeouts.validity", c.Timeouts.Validity)
 	positive("timeouts.duplicate_window", c.Timeouts.DuplicateWindow)
+	if w := c.Timeouts.DuplicateWindow.D(); w > 0 && w%time.Second != 0 {
+		// The duplicate index records the window in whole seconds.
+		e.at("timeouts.duplicate_window", "timeouts.duplicate_window", "must be whole seconds (got %s)", w)
+	}
 	positive("timeouts.sender_down_reroute", c.Timeouts.SenderDownReroute)
 
 	if c.ProcTab.Key.Auto || c.ProcTab.Key.IsZero() {

@@ -107,13 +107,23 @@ func mainWith(ctx context.Context, name string, stderr io.Writer, build func(*En
 			if err != nil {
 				return err
 			}
-			if r, ok := d.(ConfigReloader); ok {
+			r, ok := d.(ConfigReloader)
+			if ok {
 				if err := r.ReloadConfig(c); err != nil {
 					return err
 				}
 			}
 			holder.Set(c)
-			return log.SetLevel(c.Log.LevelFor(name))
+			if err := log.SetLevel(c.Log.LevelFor(name)); err != nil {
+				return err
+			}
+			if !ok {
+				// Said plainly: an operator who edited [sch] and sent HUP
+				// must not think it took.
+				log.Warn("SIGHUP: the files are valid and the log level is applied; " +
+					"this process takes the rest of etc/ only at its next start")
+			}
+			return nil
 		},
 	})
 	switch {

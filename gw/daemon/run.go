@@ -90,7 +90,7 @@ func Run(ctx context.Context, d Daemon, o Options) error {
 				log.Error("SIGHUP: configuration refused; the old one stays in force", zap.Error(err))
 				return
 			}
-			log.Info("SIGHUP: configuration reloaded")
+			log.Info("SIGHUP: etc/ read again")
 		},
 		Reopen: func() {
 			if o.Reopen == nil {
