@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/m1gw/m1/internal/testhome"
 )
 
 // TestOperatorScripts runs m1start, m1status, m1check and m1stop as cron
@@ -148,3 +150,42 @@ func (s *suite) waitFinal(n int, d time.Duration) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestScriptsFollowPaths: with [paths] run and log moved in etc/m1.toml,
+// the scripts put the stop mark and m1check's lock where the daemons put
+// their pid files, and a broken etc/ still lets m1stop run (it warns and
+// takes the shipped directories).
+func TestScriptsFollowPaths(t *testing.T) {
+	home := testhome.New(t, func(name, text string) string {
+		if name != "m1.toml" {
+			return text
+		}
+		text = strings.Replace(text, `run   = "var/run"`, `run   = "state/pids"`, 1)
+		return strings.Replace(text, `log   = "log"`, `log   = "logs"`, 1)
+	})
+	s := &suite{t: t, bin: binaries(t), home: home}
+	if code, out := s.script("m1stop"); code != 0 {
+		t.Fatalf("m1stop: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(home, "state", "pids", "m1.stopped")); err != nil {
+		t.Errorf("m1stop did not mark the stop in paths.run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "logs")); err != nil {
+		t.Errorf("paths.log not made: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "var", "run")); err == nil {
+		t.Error("the scripts made var/run although paths.run moved it")
+	}
+	m1toml := filepath.Join(home, "etc", "m1.toml")
+	b, err := os.ReadFile(m1toml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(m1toml, append(b, []byte("\nbroken = = 1\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := s.script("m1stop")
+	if !strings.Contains(out, "etc/ unreadable") {
+		t.Errorf("m1stop with a broken etc/: exit %d, no warning:\n%s", code, out)
+	}
+}

@@ -23,11 +23,10 @@ GOGC=${GOGC:-400}
 export GOGC
 
 IPCQ="$M1_BIN/ipcq"
-RUN_DIR="$M1_HOME/var/run"
-LOG_DIR="$M1_HOME/log"
 START_WAIT=${M1_START_WAIT:-20s}
 STOP_WAIT=${M1_STOP_WAIT:-60}
-STOPPED_MARK="$RUN_DIR/m1.stopped"
+# RUN_DIR (pid files), LOG_DIR and STOPPED_MARK are set by preflight from
+# etc/m1.toml's [paths], where the daemons put them.
 
 say() { printf '%s %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }
@@ -35,6 +34,18 @@ die() { say "ERROR: $*" >&2; exit 1; }
 preflight() {
     [ -x "$IPCQ" ] || die "$IPCQ not found: build M1 first (make build) or set M1_BIN"
     [ -f "$M1_HOME/etc/m1.toml" ] || die "no $M1_HOME/etc/m1.toml: set M1_HOME"
+    # A broken etc/ must not keep m1stop from finding the pid files: the
+    # shipped directories then, said so.
+    if paths=$("$IPCQ" paths 2>&1); then
+        RUN_DIR=$(printf '%s\n' "$paths" | sed -n 's/^run=//p')
+        LOG_DIR=$(printf '%s\n' "$paths" | sed -n 's/^log=//p')
+    else
+        say "WARNING: etc/ unreadable, using $M1_HOME/var/run and $M1_HOME/log: $paths" >&2
+        RUN_DIR="$M1_HOME/var/run"
+        LOG_DIR="$M1_HOME/log"
+    fi
+    [ -n "$RUN_DIR" ] && [ -n "$LOG_DIR" ] || die "ipcq paths said: $paths"
+    STOPPED_MARK="$RUN_DIR/m1.stopped"
     mkdir -p "$RUN_DIR" "$LOG_DIR" || die "cannot create $RUN_DIR or $LOG_DIR"
 }
 

@@ -52,6 +52,7 @@ const usage = `usage: ipcq [--home DIR] COMMAND [ARGS]
   load NAME DIR           move the records of a file queue in DIR into the queue
   ps                      the process table
   processes               the suite's process names in start order
+  paths                   run= and log= directories of etc/m1.toml, for the scripts
   running NAME... [--wait D]  exit 0 when every NAME is alive and running (waits up to D)
 
 M1_HOME (or --home) locates etc/. Exit codes: 0 ok, 1 error, 2 usage.
@@ -101,7 +102,7 @@ func (c *cli) dispatch(cmd string, args []string) error {
 	}
 	var err error
 	switch cmd {
-	case "ls", "ps", "processes":
+	case "ls", "ps", "processes", "paths":
 		err = want(0)
 	case "running":
 		if len(args) == 0 {
@@ -141,6 +142,8 @@ func (c *cli) dispatch(cmd string, args []string) error {
 		return c.ps()
 	case "processes":
 		return c.processes()
+	case "paths":
+		return c.paths()
 	case "running":
 		return c.running(args)
 	case "stat":

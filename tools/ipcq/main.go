@@ -17,6 +17,7 @@
 //	ipcq load NAME DIR           move a saved file queue's records into the queue
 //	ipcq ps                      the process table
 //	ipcq processes               the suite's processes in start order
+//	ipcq paths                   run= and log= directories, for the scripts
 //	ipcq running NAME... [--wait D]  exit 0 once every NAME is alive and running
 //
 // Exit codes: 0 ok, 1 error (the message names the queue and why), 2 usage.

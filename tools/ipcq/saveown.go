@@ -6,6 +6,7 @@ import (
 
 	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/queue"
+	"github.com/m1gw/m1/queue/shmq"
 )
 
 // saveOwn moves the named queue's ring into the queue's own file part,
@@ -36,6 +37,11 @@ func (c *cli) saveAll() error {
 	for _, qc := range c.cfg.Queues {
 		if !qc.SaveOnStop {
 			continue
+		}
+		if o, err := queues.Options(c.cfg, qc.Name, false, nil); err == nil {
+			if ok, _ := shmq.Exists(o.Shm.Key); !ok {
+				continue // no ring, nothing to save (and none made here)
+			}
 		}
 		q, err := queues.OpenConsumer(c.cfg, qc.Name, nil)
 		if errors.Is(err, queue.ErrConsumerBusy) {
