@@ -274,6 +274,33 @@ func TestReportTimeout(t *testing.T) {
 	})
 }
 
+// TestReportTimeoutPerSender: a sender's own report_timeout ([[sender]])
+// ends its messages without a Report on its own time; the other senders'
+// messages keep timeouts.report.
+func TestReportTimeoutPerSender(t *testing.T) {
+	h := newHarness(t, "sqlite:var/m1.db", settings{"report": `"1h"`, "kt1_report_timeout": `"2s"`, "sweep_interval": `"200ms"`})
+	if s, _ := h.cfg.Sender("KT2"); s.ReportTimeout.D() != time.Hour {
+		t.Fatalf("KT2's report timeout %v: the edit reached the wrong sender", s.ReportTimeout.D())
+	}
+	now := store.FormatTime(time.Now())
+	kt1, kt2 := message(gwid(300), msg.SourceT41), message(gwid(301), msg.SourceT41)
+	kt2.Sender = "KT2"
+	for _, m := range []msg.Message{kt1, kt2} {
+		m.AcceptTime = now
+		h.put(accept(m))
+	}
+	r := h.start()
+	rows := h.waitRows([]string{kt1.GWID}, 30*time.Second, func(r store.LogRow) bool { return r.Status == store.StatusDone })
+	if rows[kt1.GWID].ResultCode != "3004" {
+		t.Fatalf("KT1's message: %+v", rows[kt1.GWID])
+	}
+	time.Sleep(time.Second) // more sweeps: KT2's message must stay open (1 h)
+	if got := h.rows([]string{kt2.GWID})[kt2.GWID]; got.Status == store.StatusDone {
+		t.Fatalf("KT2's message ended on KT1's report timeout: %+v", got)
+	}
+	r.stop(t)
+}
+
 // TestRejects: a record that does not decode is set aside in the rejects
 // file; the events around it are applied.
 func TestRejects(t *testing.T) {

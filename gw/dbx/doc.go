@@ -48,7 +48,9 @@
 //
 // Every [dbx] sweep_interval (and at start) dbx calls store.ExpireReports
 // for the messages accepted more than timeouts.report ago (default 72 h;
-// any Go duration, "5s" in tests) that still have no result, 1,000 per
+// any Go duration, "5s" in tests), or their sender's own report_timeout
+// where [[sender]] sets one (a sweep per value, store.SenderFilter), that
+// still have no result, 1,000 per
 // transaction: they end with 3004, and the listener ones are REPORTed. A
 // carrier's Report that comes later still wins (the client gets a second
 // REPORT with the real result). One sweep ends at most 10,000 messages and

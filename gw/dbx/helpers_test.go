@@ -63,6 +63,13 @@ func editM1(text string, s settings) string {
 			text = text[:j] + "capacity = " + v + text[e:]
 			continue
 		}
+		if k == "kt1_report_timeout" { // sender KT1's own, the others keep theirs
+			i := strings.Index(text, `id = "KT1"`)
+			j := i + strings.Index(text[i:], "# report_timeout = ") // shipped commented out
+			e := j + strings.Index(text[j:], "\n")
+			text = text[:j] + "report_timeout = " + v + text[e:]
+			continue
+		}
 		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(k) + `\s*=.*$`)
 		if !re.MatchString(text) {
 			panic("m1.toml has no setting " + k)

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/msg"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/gw/telegram"
@@ -170,16 +171,59 @@ func (d *DBX) markAll() error {
 // (a backlog of a million expired messages must not hold the history up).
 const sweepRounds = 10
 
-// sweep ends with 3004 the messages that had no result within
-// timeouts.report, in transactions of pendingChunk, and REPORTs the
-// listener ones. more says it stopped at sweepRounds with more to do.
+// sweep ends with 3004 the messages that had no result within their
+// report timeout (timeouts.report, or their sender's report_timeout), in
+// transactions of pendingChunk, and REPORTs the listener ones. more says
+// it stopped at sweepRounds with more to do.
 func (d *DBX) sweep() (more bool, err error) {
-	cut := d.now().Add(-d.cfg.Load().Timeouts.Report.D())
+	now := d.now()
+	for _, g := range reportGroups(d.cfg.Load()) {
+		if more, err := d.sweepGroup(now.Add(-g.timeout), g.filter); more || err != nil {
+			return more, err
+		}
+	}
+	return false, nil
+}
+
+// reportGroup is the messages swept with one report timeout.
+type reportGroup struct {
+	timeout time.Duration
+	filter  store.SenderFilter
+}
+
+// reportGroups splits the sweep by report timeout: the senders whose
+// report_timeout differs from timeouts.report, a group per value, then
+// everything else (other senders, and messages without one) with
+// timeouts.report. With no such sender it is one group, as before.
+func reportGroups(c *config.Config) []reportGroup {
+	def := c.Timeouts.Report.D()
+	byTimeout := map[time.Duration][]string{}
+	var order []time.Duration
+	var own []string
+	for _, s := range c.Senders {
+		t := s.ReportTimeout.D()
+		if t <= 0 || t == def {
+			continue
+		}
+		if _, ok := byTimeout[t]; !ok {
+			order = append(order, t)
+		}
+		byTimeout[t] = append(byTimeout[t], s.ID)
+		own = append(own, s.ID)
+	}
+	groups := make([]reportGroup, 0, len(order)+1)
+	for _, t := range order {
+		groups = append(groups, reportGroup{timeout: t, filter: store.SenderFilter{Senders: byTimeout[t]}})
+	}
+	return append(groups, reportGroup{timeout: def, filter: store.SenderFilter{Senders: own, Except: true}})
+}
+
+func (d *DBX) sweepGroup(cut time.Time, f store.SenderFilter) (more bool, err error) {
 	total := 0
 	defer func() {
 		if total > 0 {
 			d.log.Info("messages without a report ended with 3004", zap.Int("messages", total),
-				zap.String("accepted_before", store.FormatTime(cut)))
+				zap.String("accepted_before", store.FormatTime(cut)), zap.Strings("senders", f.Senders), zap.Bool("except", f.Except))
 		}
 	}()
 	for round := 0; !d.stopping(); round++ {
@@ -194,7 +238,7 @@ func (d *DBX) sweep() (more bool, err error) {
 			ctx, cancel := d.opCtx()
 			defer cancel()
 			var err error
-			n, reports, err = d.st.ExpireReports(ctx, cut, pendingChunk)
+			n, reports, err = d.st.ExpireReportsOf(ctx, cut, pendingChunk, f)
 			return err
 		})
 		if errors.Is(err, errStopped) {

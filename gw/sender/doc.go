@@ -70,8 +70,9 @@
 // # Decisions
 //
 //   - report_timeout is not applied by the sender, which keeps no state
-//     per message once its Ack is stored: dbx's sweep (gw/store
-//     ExpireReports) ends messages without a report with 3004.
+//     per message once its Ack is stored: dbx's sweep ends this sender's
+//     messages without a report with 3004 after it (gw/store
+//     ExpireReportsOf, a sweep per report timeout).
 //   - A carrier code not in the dialect's table ends the message with 9999,
 //     the code kept, rather than being submitted again for ever.
 //   - A report whose reference is not a GW_ID is answered (else the carrier

@@ -143,9 +143,46 @@ func pendingOf(r *LogRow) PendingReport {
 // replaces the 3004 (a carrier's result outranks the timeout), and is
 // owed to the client as a new REPORT.
 func (s *Store) ExpireReports(ctx context.Context, olderThan time.Time, limit int) (int, []PendingReport, error) {
+	return s.ExpireReportsOf(ctx, olderThan, limit, SenderFilter{})
+}
+
+// SenderFilter narrows ExpireReportsOf to the messages of some senders: a
+// sender may have a report timeout of its own ([[sender]] report_timeout).
+// The zero value takes every message.
+type SenderFilter struct {
+	Senders []string // the senders named (T41_LOG.SENDER)
+	Except  bool     // every message but those of Senders, with those that have no sender
+}
+
+// where returns the condition the filter adds and its binds.
+func (f SenderFilter) where(d *dialect) (string, []any) {
+	if len(f.Senders) == 0 {
+		return "", nil
+	}
+	keys := make([]any, len(f.Senders))
+	for i, s := range f.Senders {
+		keys[i] = s
+	}
+	if f.Except {
+		return " AND (SENDER IS NULL OR NOT " + d.in("SENDER", len(keys)) + ")", d.inArgs(keys)
+	}
+	return " AND " + d.in("SENDER", len(keys)), d.inArgs(keys)
+}
+
+// key names the filter's shape in statement keys.
+func (f SenderFilter) key() string {
+	if f.Except {
+		return fmt.Sprintf("x%d", len(f.Senders))
+	}
+	return fmt.Sprintf("s%d", len(f.Senders))
+}
+
+// ExpireReportsOf is ExpireReports for the messages f selects.
+func (s *Store) ExpireReportsOf(ctx context.Context, olderThan time.Time, limit int, f SenderFilter) (int, []PendingReport, error) {
 	if limit <= 0 {
 		return 0, nil, nil
 	}
+	cond, condArgs := f.where(s.d)
 	now := s.nowString()
 	cut := FormatTime(olderThan)
 	var (
@@ -163,18 +200,18 @@ func (s *Store) ExpireReports(ctx context.Context, olderThan time.Time, limit in
 			}
 		}
 		cols := strings.Join(logCols, ", ")
-		q1 := s.stmt(fmt.Sprintf("expire1/%d", limit), func() string {
-			return "SELECT " + cols + " FROM T41_LOG WHERE STATUS = '3' AND ACCEPT_TIME < ? ORDER BY ACCEPT_TIME" + s.d.claimTail(limit)
+		q1 := s.stmt(fmt.Sprintf("expire1/%d/%s", limit, f.key()), func() string {
+			return "SELECT " + cols + " FROM T41_LOG WHERE STATUS = '3' AND ACCEPT_TIME < ?" + cond + " ORDER BY ACCEPT_TIME" + s.d.claimTail(limit)
 		})
-		rows, err := scanLog(ctx, t, q1, limit, nil, cut)
+		rows, err := scanLog(ctx, t, q1, limit, nil, append([]any{cut}, condArgs...)...)
 		if err != nil {
 			return err
 		}
 		if k := limit - len(rows); k > 0 {
-			q2 := s.stmt(fmt.Sprintf("expire2/%d", k), func() string {
-				return "SELECT " + cols + " FROM T41_LOG WHERE STATUS = '3' AND ACCEPT_TIME IS NULL AND ACK_TIME < ? ORDER BY ACK_TIME" + s.d.claimTail(k)
+			q2 := s.stmt(fmt.Sprintf("expire2/%d/%s", k, f.key()), func() string {
+				return "SELECT " + cols + " FROM T41_LOG WHERE STATUS = '3' AND ACCEPT_TIME IS NULL AND ACK_TIME < ?" + cond + " ORDER BY ACK_TIME" + s.d.claimTail(k)
 			})
-			if rows, err = scanLog(ctx, t, q2, limit, rows, cut); err != nil {
+			if rows, err = scanLog(ctx, t, q2, limit, rows, append([]any{cut}, condArgs...)...); err != nil {
 				return err
 			}
 		}

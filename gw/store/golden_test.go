@@ -86,6 +86,10 @@ func recordAll(t *testing.T, d *dialect) string {
 		{"ClaimDue (limit 2, reclaim)", func() error { _, err := s.ClaimDue(bg, clock, 2, clock.Add(-time.Minute)); return err }},
 		{"ApplyEvents (2 messages: Accept+Ack+Report with a ported number; Final of a T41 row)", func() error { _, err := s.ApplyEvents(bg, evs); return err }},
 		{"ExpireReports (limit 5)", func() error { _, _, err := s.ExpireReports(bg, clock.Add(-72*time.Hour), 5); return err }},
+		{"ExpireReportsOf (limit 5, all but KT1, SKT)", func() error {
+			_, _, err := s.ExpireReportsOf(bg, clock.Add(-72*time.Hour), 5, SenderFilter{Senders: []string{"KT1", "SKT"}, Except: true})
+			return err
+		}},
 		{"PendingReports (limit 10)", func() error { _, err := s.PendingReports(bg, 10); return err }},
 		{"MarkReported (2)", func() error { return s.MarkReported(bg, []string{"G1", "G2"}) }},
 		{"LookupPNX", func() error { _, _, err := s.LookupPNX(bg, "01012345678"); return err }},

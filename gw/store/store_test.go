@@ -240,6 +240,45 @@ func TestAcceptMovesT41Row(t *testing.T) {
 	})
 }
 
+// TestExpireReportsOf: a sender with a report timeout of its own is swept
+// with its own cut; the rest, and messages without a sender, with the
+// default.
+func TestExpireReportsOf(t *testing.T) {
+	eachDB(t, func(t *testing.T, dsn string) {
+		clock := time.Date(2026, 11, 24, 12, 0, 0, 0, time.Local)
+		s := openTest(t, dsn, func(o *Options) { o.Now = func() time.Time { return clock } })
+		twoHours := FormatTime(clock.Add(-2 * time.Hour))
+		var evs []Event
+		for _, c := range []struct{ gwid, sender string }{{"S1", "KT1"}, {"S2", "SKT"}, {"S3", ""}} {
+			m := testMessage(c.gwid, SourceListener)
+			m.AcceptTime, m.Sender = twoHours, c.sender
+			evs = append(evs, Event{Kind: EventAccept, Message: m})
+		}
+		if _, err := s.ApplyEvents(bg, evs); err != nil {
+			t.Fatal(err)
+		}
+		kt1 := SenderFilter{Senders: []string{"KT1"}}
+		rest := SenderFilter{Senders: []string{"KT1"}, Except: true}
+		// KT1's timeout is 1 h, everyone else's 72 h.
+		if n, _, err := s.ExpireReportsOf(bg, clock.Add(-72*time.Hour), 100, rest); err != nil || n != 0 {
+			t.Fatalf("the others at 72 h: %d, %v", n, err)
+		}
+		if n, _, err := s.ExpireReportsOf(bg, clock.Add(-time.Hour), 100, kt1); err != nil || n != 1 {
+			t.Fatalf("KT1 at 1 h: %d, %v", n, err)
+		}
+		rows, _ := s.Log(bg, []string{"S1", "S2", "S3"})
+		for _, r := range rows {
+			if want := map[string]string{"S1": "3004"}[r.GWID]; r.ResultCode != want {
+				t.Errorf("%s (sender %q): result %q, want %q", r.GWID, r.Sender, r.ResultCode, want)
+			}
+		}
+		// With a 1 h cut the rest go too, the one without a sender with them.
+		if n, _, err := s.ExpireReportsOf(bg, clock.Add(-time.Hour), 100, rest); err != nil || n != 2 {
+			t.Fatalf("the others at 1 h: %d, %v", n, err)
+		}
+	})
+}
+
 func TestExpireReports(t *testing.T) {
 	eachDB(t, func(t *testing.T, dsn string) {
 		clock := time.Date(2026, 11, 24, 12, 0, 0, 0, time.Local)
