@@ -49,8 +49,9 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // TestChaos is the same while processes die by SIGKILL every 2 s (m1check
-// brings them back), the database goes away once, a carrier link drops and
-// a queue segment is removed with ipcrm.
+// brings them back), the database goes away once, a carrier link drops, KT
+// center 1 is down past sender_down_reroute, and a queue segment is removed
+// with ipcrm.
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos")
@@ -277,12 +278,14 @@ type chaosLog struct {
 	kills       []string
 	senderKills int
 	drops       int
+	refused     string // the center held down past sender_down_reroute
 	ipcrm       string
 	outage      time.Duration
 }
 
 func (c chaosLog) String() string {
-	return fmt.Sprintf("%d kills (%s), %d link drops, removed %s, database away %v", len(c.kills), strings.Join(c.kills, " "), c.drops, c.ipcrm, c.outage)
+	return fmt.Sprintf("%d kills (%s), %d link drops, center down %s, removed %s, database away %v",
+		len(c.kills), strings.Join(c.kills, " "), c.drops, c.refused, c.ipcrm, c.outage)
 }
 
 // chaos runs the faults while the load runs, and returns once they are done.
@@ -328,6 +331,15 @@ func (s *suite) chaos(ctx context.Context, sc scenario, proxy *testpg.Proxy) cha
 				if err := exec.Command("ipcrm", "-M", o.Shm.Key.String()).Run(); err == nil {
 					log.ipcrm = "DIST.S"
 				}
+			}
+		case 0:
+			// KT center 1 down for longer than sender_down_reroute (5 s
+			// here): sender.KT1 gives its queue up, dist routes the
+			// backlog to KT2, and KT1 takes its queue back when the
+			// center returns (gw/sender release.go).
+			if _, err := sim.Control(s.control, "REFUSE KT1 8s"); err == nil {
+				log.drops++
+				log.refused = "KT1 8s"
 			}
 		case 3:
 			if proxy != nil {

@@ -105,7 +105,7 @@ type senderState struct {
 	queue     queue.Queue
 	qname     string
 	fullUntil time.Time
-	deadSince time.Time
+	deadSince time.Time // down (process gone or link down) since; zero while up
 }
 
 // The lanes, served in this order.

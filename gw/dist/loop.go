@@ -190,20 +190,29 @@ func (d *Dist) refreshHealth() {
 	}
 	for i, st := range d.senders {
 		s := d.states[i]
-		if s.Alive {
+		switch {
+		case s.Alive && s.LinkUp:
 			st.deadSince = time.Time{}
-		} else if st.deadSince.IsZero() {
+		case st.deadSince.IsZero():
+			// Down: its backlog is routed again after
+			// timeouts.sender_down_reroute. A live sender with its link
+			// down gives its queue up by then (gw/sender release.go);
+			// until it does, dist cannot take it (one consumer).
 			st.deadSince = now
-			d.log.Warn("sender process down", zap.String("sender", st.id))
+			if s.Alive {
+				d.log.Warn("sender link down", zap.String("sender", st.id))
+			} else {
+				d.log.Warn("sender process down", zap.String("sender", st.id))
+			}
 		}
 		d.up[i] = s.Alive && s.LinkUp && !now.Before(st.fullUntil) && st.queue != nil
 	}
 }
 
-// maybeReroute takes back the backlog of senders dead longer than
-// timeouts.sender_down_reroute, as the consumer of their queues, and
-// routes it again. The sender's own consumer claim keeps dist out while
-// the sender lives (queue.ErrConsumerBusy).
+// maybeReroute takes back the backlog of senders down (process gone, or
+// link down) longer than timeouts.sender_down_reroute, as the consumer of
+// their queues, and routes it again. A live sender's consumer claim keeps
+// dist out until the sender gives its queue up (queue.ErrConsumerBusy).
 func (d *Dist) maybeReroute() error {
 	delay := d.cfg.Timeouts.SenderDownReroute.D()
 	now := d.now()
@@ -251,7 +260,7 @@ func (d *Dist) rerouteOne(st *senderState) error {
 			return err
 		}
 		if n > 0 {
-			d.log.Info("re-routed the backlog of a dead sender", zap.String("sender", st.id), zap.Int("records", n))
+			d.log.Info("re-routed the backlog of a sender down too long", zap.String("sender", st.id), zap.Int("records", n))
 		}
 		if n < len(recs) {
 			return nil // the rest waits in the sender's queue (no other sender may take it)

@@ -58,6 +58,12 @@
 // records to submit, in position order, and are submitted again on the
 // next link (at least once); the records not yet submitted stay.
 //
+// A link down for timeouts.sender_down_reroute makes the sender give its
+// queue up so that dist routes the backlog to another sender (release.go):
+// the unanswered records go back on their DIST lane, everything taken is
+// committed (a record whose Ack is stored is never handed on), and the
+// queue is closed. When the link is back the sender opens it again.
+//
 // # Stop
 //
 // Exit stops in gw/daemon's order: the take loop stops; the sender submits

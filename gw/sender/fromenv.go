@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/daemon"
+	"github.com/m1gw/m1/gw/msg"
 	"github.com/m1gw/m1/gw/proctab"
 	"github.com/m1gw/m1/gw/queues"
+	"github.com/m1gw/m1/queue"
 )
 
 // FromEnv builds the sender of link id for daemon.Main: the [[sender]]
@@ -38,8 +41,27 @@ func FromEnv(id string) func(*daemon.Env) (daemon.Daemon, error) {
 		if err != nil {
 			return fail(fmt.Errorf("sender %s: open %s: %w", id, qname, err))
 		}
-		d.closers = append(d.closers, q.Close)
+		// The queue the sender reads at the end: it may have given this
+		// one up and opened another (release.go).
+		d.closers = append(d.closers, func() error {
+			if d.Sender == nil {
+				return q.Close()
+			}
+			if cur := d.Sender.Queue(); cur != nil {
+				return cur.Close()
+			}
+			return nil
+		})
 		o.Queue = q
+		o.ReleaseAfter = c.Timeouts.SenderDownReroute.D()
+		o.PutBack = d.putBack
+		o.Reopen = func() (queue.Queue, error) {
+			q, err := queues.OpenConsumer(c, qname, log)
+			if err != nil {
+				return nil, err
+			}
+			return q, nil
+		}
 		dbx, err := queues.Open(c, config.QueueDBX, log)
 		if err != nil {
 			return fail(fmt.Errorf("sender %s: open %s: %w", id, config.QueueDBX, err))
@@ -77,6 +99,41 @@ type owned struct {
 	slot    *proctab.Slot
 	closers []func() error
 	once    sync.Once
+	lanes   map[byte]queue.Queue // DIST lanes, opened at the first release
+}
+
+// putBack hands records back to dist on the DIST lane of their
+// JOB_CLASS (release.go), in order, opening the lanes the first time.
+func (d *owned) putBack(recs [][]byte) (int, error) {
+	if d.lanes == nil {
+		lanes, err := queues.OpenLanes(d.cfg, d.log, func(c func() error) { d.closers = append(d.closers, c) })
+		if err != nil {
+			return 0, err
+		}
+		d.lanes = lanes
+	}
+	laneOf := func(r []byte) byte {
+		if m, err := msg.DecodeMessage(r); err == nil {
+			if _, ok := d.lanes[m.JobClass]; ok {
+				return m.JobClass
+			}
+		}
+		return 'S'
+	}
+	done := 0
+	for done < len(recs) {
+		jc := laneOf(recs[done])
+		end := done + 1
+		for end < len(recs) && laneOf(recs[end]) == jc {
+			end++
+		}
+		n, err := d.lanes[jc].PutBatch(recs[done:end], time.Second)
+		done += n
+		if err != nil {
+			return done, fmt.Errorf("putting back on %s: %w", d.lanes[jc].Name(), err)
+		}
+	}
+	return done, nil
 }
 
 func (d *owned) Main() error {

@@ -55,8 +55,20 @@ type Options struct {
 
 	Queue queue.Queue // SND.<ID>, read by this sender alone
 	DBX   queue.Queue // where Ack and Report events go
-	State State       // the process table slot; nil publishes nothing
-	Log   *zap.Logger
+
+	// ReleaseAfter: a link down this long makes the sender give its queue
+	// up, so that dist routes the backlog to another sender (release.go);
+	// Reopen opens the queue again when the link is back. Either unset:
+	// the sender keeps its queue however long the link is down.
+	ReleaseAfter time.Duration
+	Reopen       func() (queue.Queue, error)
+	// PutBack hands records back to the distributor at a release (the
+	// records taken and not answered: see release.go), in order, and says
+	// how many it stored. Nil: they go back to the tail of Queue, which
+	// needs room there.
+	PutBack func(recs [][]byte) (int, error)
+	State   State // the process table slot; nil publishes nothing
+	Log     *zap.Logger
 }
 
 // OptionsFrom fills the configuration part of Options from a [[sender]]

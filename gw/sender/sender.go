@@ -29,6 +29,9 @@ type Sender struct {
 
 	fatalErr error // what ended Main, from the take loop
 
+	takeQuit chan struct{} // closed to stop this generation of the take loop
+	released bool          // the queue was given up (release.go); Queue is nil
+
 	tr  *tracker
 	seq uint32
 }
@@ -58,13 +61,13 @@ func (s *Sender) main() error {
 	defer close(s.done)
 	s.log.Info("starting", zap.Strings("servers", s.o.Servers), zap.String("dialect", s.o.Dialect.Name()),
 		zap.Int("window", s.o.Window), zap.Int("tps", s.o.TPS))
-	s.wg.Add(1)
-	go s.takeLoop()
+	s.startTaking()
 	defer s.wg.Wait()
 	defer s.stopOnce.Do(func() { close(s.stop) }) // a failed Main stops the take loop too
 	s.o.State.SetLink(false)
 	s.o.State.SetWindow(0, s.o.Window)
 	backoff := s.o.ReconnectMin
+	downSince := time.Now()
 	for {
 		l, err := s.connect()
 		if err != nil {
@@ -74,14 +77,30 @@ func (s *Sender) main() error {
 			s.o.State.AddErr(1)
 			s.o.State.SetLastError(err.Error())
 			s.log.Warn("no server took the link; waiting", zap.Duration("backoff", backoff), zap.Error(err))
+			if err := s.maybeRelease(downSince); err != nil {
+				return err
+			}
 			if !s.sleep(backoff) {
 				return s.fatalErr
 			}
 			backoff = min(2*backoff, s.o.ReconnectMax)
 			continue
 		}
+		if s.released {
+			if err := s.reacquire(); err != nil {
+				// dist may be taking the backlog right now; the link
+				// waits for the queue.
+				l.nc.Close()
+				s.log.Warn("link up, queue not yet back; trying again", zap.Duration("backoff", backoff), zap.Error(err))
+				if !s.sleep(backoff) {
+					return s.fatalErr
+				}
+				continue
+			}
+		}
 		backoff = s.o.ReconnectMin
 		err = s.serve(l)
+		downSince = time.Now()
 		if n := s.tr.requeue(); n > 0 {
 			s.log.Info("link lost with submits unanswered: they go again on the next link", zap.Int("requeued", n))
 		}
@@ -139,15 +158,33 @@ func (s *Sender) sleep(d time.Duration) bool {
 	}
 }
 
+// startTaking starts a generation of the take loop: at Main's start, and
+// when the queue is back after a release.
+func (s *Sender) startTaking() {
+	quit := make(chan struct{})
+	s.takeQuit = quit
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.takeLoop(quit) }()
+}
+
+// stopTaking stops the take loop and waits for it. What it had taken and
+// not handed over stays taken and uncommitted in the queue.
+func (s *Sender) stopTaking() {
+	close(s.takeQuit)
+	s.wg.Wait()
+}
+
 // takeLoop takes records from SND.<ID> while there is credit (the window
-// bounds the records taken and not committed) and hands them to Main.
-func (s *Sender) takeLoop() {
-	defer s.wg.Done()
+// bounds the records taken and not committed) and hands them to Main,
+// until stop or quit.
+func (s *Sender) takeLoop(quit <-chan struct{}) {
 	var recs []queue.Record
 	for {
 		select {
 		case <-s.credit:
 		case <-s.stop:
+			return
+		case <-quit:
 			return
 		}
 		got := 1
@@ -162,7 +199,7 @@ func (s *Sender) takeLoop() {
 		var err error
 		for {
 			recs, err = s.o.Queue.TakeBatch(recs[:0], got, 100*time.Millisecond)
-			if len(recs) > 0 || !errors.Is(err, queue.ErrEmpty) || s.stopping() {
+			if len(recs) > 0 || !errors.Is(err, queue.ErrEmpty) || s.stopping() || closed(quit) {
 				break
 			}
 		}
@@ -197,6 +234,8 @@ func (s *Sender) takeLoop() {
 		select {
 		case s.taken <- es:
 		case <-s.stop:
+			return
+		case <-quit:
 			return
 		}
 	}

@@ -159,6 +159,9 @@ func (c *conn) login(p *carrier.PDU) bool {
 	if want, known := s.cfg.Accounts[p.Login]; s.cfg.Accounts != nil && (!known || want != p.Password) {
 		ok = false
 	}
+	if time.Now().UnixNano() < sv.refuseUntil.Load() {
+		ok = false // down for a while (Refuse)
+	}
 	code := carrier.SubmitCode(sv.d, carrier.Accepted, 0)
 	if !ok {
 		code = carrier.SubmitCode(sv.d, carrier.Rejected, 1102)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 )
 
 // ServeControl listens on addr for the control line protocol (package
@@ -72,6 +73,17 @@ func (s *Sim) controlConnLoop(nc net.Conn) {
 				name = f[1]
 			}
 			out = fmt.Sprintf("OK %d", s.Drop(name))
+		case "REFUSE": // REFUSE NAME DURATION: the center is down that long
+			if len(f) != 3 {
+				out = "ERR usage: REFUSE NAME DURATION"
+				break
+			}
+			d, err := time.ParseDuration(f[2])
+			if err != nil {
+				out = "ERR " + err.Error()
+				break
+			}
+			out = fmt.Sprintf("OK %d", s.Refuse(f[1], d))
 		case "RESET":
 			s.Reset()
 			out = "OK"

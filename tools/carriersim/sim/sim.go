@@ -40,6 +40,10 @@ type server struct {
 	d    carrier.Dialect
 	ln   net.Listener
 
+	// refuseUntil (Unix nanoseconds): logins are refused until then, as a
+	// center that is down for a while (Refuse).
+	refuseUntil atomic.Int64
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	logins uint64
@@ -108,6 +112,19 @@ func (s *Sim) Drop(name string) int {
 	}
 	s.c.drops.Add(uint64(n))
 	return n
+}
+
+// Refuse drops server name's links and refuses its logins for d, as a
+// center that is down that long and then back; it returns the links
+// dropped.
+func (s *Sim) Refuse(name string, d time.Duration) int {
+	until := time.Now().Add(d).UnixNano()
+	for _, sv := range s.servers {
+		if sv.name == name {
+			sv.refuseUntil.Store(until)
+		}
+	}
+	return s.Drop(name)
 }
 
 // StopServer closes server name's listener and connections: it refuses
