@@ -90,9 +90,10 @@ func (s *Sender) main() error {
 			if err := s.reacquire(); err != nil {
 				// dist may be taking the backlog right now; the link
 				// waits for the queue.
+				// dist holds it for one pass at a time: try again soon.
 				l.nc.Close()
-				s.log.Warn("link up, queue not yet back; trying again", zap.Duration("backoff", backoff), zap.Error(err))
-				if !s.sleep(backoff) {
+				s.log.Warn("link up, queue not yet back; trying again", zap.Duration("after", s.o.ReconnectMin), zap.Error(err))
+				if !s.sleep(s.o.ReconnectMin) {
 					return s.fatalErr
 				}
 				continue
