@@ -95,7 +95,9 @@ func TestNoReclaimRightAfterOutage(t *testing.T) {
 			n, time.Since(back).Round(time.Millisecond))
 	}
 	waitFor(t, 20*time.Second, "rows claimed again after the reclaim time", func() bool { return sk.count() == 200 })
-	if d := time.Since(back); d < reclaim-200*time.Millisecond {
+	// back is when the test saw the log line, a little after sch's own
+	// mark: the bound is loose on purpose (before the fix: at once).
+	if d := time.Since(back); d < reclaim/2 {
 		t.Fatalf("rows claimed again %v after the database came back, before the reclaim time %v", d, reclaim)
 	}
 }

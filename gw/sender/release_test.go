@@ -54,7 +54,11 @@ func TestReleaseAfterLinkDown(t *testing.T) {
 	lane := openQueue(t, "DIST.S", laneKey, n, msg.MaxMessageSize, true)
 	o.PutBack = func(recs [][]byte) (int, error) { return lane.PutBatch(recs, time.Second) }
 	r.run(o)
+	deadline := time.Now().Add(20 * time.Second)
 	for len(r.acks) < 16 { // the window full of unanswered submits
+		if time.Now().After(deadline) {
+			t.Fatalf("%d acknowledged after 20 s, want 16", len(r.acks))
+		}
 		r.pump()
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -63,7 +67,7 @@ func TestReleaseAfterLinkDown(t *testing.T) {
 
 	// The stand-in dist: it gets the queue once the sender gave it up.
 	dist := openQueue(t, "SND.T", r.sndKey, n, msg.MaxMessageSize, false)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	for {
 		err := dist.Claim()
 		if err == nil {
