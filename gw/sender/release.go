@@ -30,7 +30,9 @@ import (
 // the at-least-once DESIGN allows. What the take loop held and had not
 // handed over is left taken and uncommitted: dist gets it, marked
 // Redelivered. When the link is back the sender opens its queue again
-// (Options.Reopen), waiting while dist holds it.
+// (Options.Reopen), waiting while dist holds it. A sender killed between
+// the hand-back and the commit leaves the records handed back in both
+// places: at most Window records, the bound any kill of a sender has.
 
 // closed tells whether c is closed.
 func closed(c <-chan struct{}) bool {
