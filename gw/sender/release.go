@@ -25,9 +25,9 @@ import (
 // (Options.PutBack: the DIST lane of their JOB_CLASS, which spills rather
 // than fills; the queue's own tail would need room the taken records
 // themselves hold when it is full), and then everything the sender took is
-// committed. The ones put back were
-// submitted at most once without an answer: sending them again elsewhere is
-// the at-least-once DESIGN allows. What the take loop held and had not
+// committed. The ones handed back were submitted at most once without an
+// answer: sending them again elsewhere is the at-least-once DESIGN allows.
+// What the take loop held and had not
 // handed over is left taken and uncommitted: dist gets it, marked
 // Redelivered. When the link is back the sender opens its queue again
 // (Options.Reopen), waiting while dist holds it. A sender killed between
@@ -79,8 +79,8 @@ func (s *Sender) release() error {
 			put = func(recs [][]byte) (int, error) { return q.PutBatch(recs, time.Second) }
 		}
 		n, err := put(back)
-		// Those put are at the tail now: done here, and out of the ready
-		// list, so that no copy is submitted by this sender too.
+		// Those stored are dist's now: done here, and out of the ready
+		// list, so that this sender does not submit them too.
 		for _, e := range backed[:n] {
 			e.done = true
 		}
