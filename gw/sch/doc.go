@@ -68,9 +68,12 @@
 // dbx's backlog look abandoned when the database comes back. sch therefore
 // reclaims nothing during an outage nor until the database has been back
 // for the reclaim time (Sch.reclaimAllowed): before this rule a 20 s outage
-// with a 10 s reclaim time made 8,940 extra 1201 rows in a chaos run. What
-// remains is a dbx that lags by more than the reclaim time with the
-// database up.
+// with a 10 s reclaim time made 8,940 extra 1201 rows in a chaos run. For
+// the same reason it reclaims nothing while dbx is behind with the database
+// up (Sch.dbxBehind): DBX has spilled to its file part, or its oldest
+// waiting event is older than 10 s (or half the reclaim time). Rows a dead
+// sch left wait for dbx to catch up; nothing they could become would be
+// recorded before that anyway.
 //
 // # Several sch
 //

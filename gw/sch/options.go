@@ -33,6 +33,12 @@ type Options struct {
 	Lanes map[byte]queue.Queue
 	// Table is the process table; nil: not published.
 	Table *proctab.Table
+	// DBX is the DBX queue (a producer's handle will do), looked at for
+	// dbx's backlog before rows are claimed again (Sch.dbxBehind); nil:
+	// not looked at.
+	DBX interface {
+		Stat() (queue.Stat, error)
+	}
 	// Name is the process name in the table; default "sch".
 	Name string
 	// Node is the GW_ID node number (0..99), unique among the processes

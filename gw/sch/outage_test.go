@@ -7,8 +7,12 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/m1gw/m1/gw/config"
+	"github.com/m1gw/m1/gw/msg"
+	"github.com/m1gw/m1/gw/queues"
 	"github.com/m1gw/m1/gw/store"
 	"github.com/m1gw/m1/internal/testpg"
 )
@@ -100,4 +104,52 @@ func TestNoReclaimRightAfterOutage(t *testing.T) {
 	if d := time.Since(back); d < reclaim/2 {
 		t.Fatalf("rows claimed again %v after the database came back, before the reclaim time %v", d, reclaim)
 	}
+}
+
+// TestNoReclaimWhileDBXBehind: with the database up, rows whose Accept
+// waits in dbx's backlog are not claimed again (DBX holds an event older
+// than the threshold); once dbx has caught up they are, after the reclaim
+// time. Real DBX queue of the test home, SQLite on disk.
+func TestNoReclaimWhileDBXBehind(t *testing.T) {
+	const reclaim = 2 * time.Second
+	dir, cfg := home(t, "poll_interval = \"20ms\"\nbatch = 500\nreclaim_after = \"2s\"")
+	st := openStore(t, "sqlite:"+dir+"/var/m1.db")
+	dbx, err := queues.Open(cfg, config.QueueDBX, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dbx.Close() })
+	// dbx is behind: an event waits, nobody takes it.
+	ev := msg.Event{Kind: msg.KindAck, GWID: "00000000000000000001", EventTime: store.FormatTime(time.Now())}
+	if err := dbx.Put(ev.Encode(nil), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	sk := newSink(t, cfg, nil, false) // takes, applies nothing: the rows stay in STATUS 2
+	insert(t, st, dueRows(50, "LAG", time.Now().Add(-time.Minute)))
+	core, logs := observer.New(zapcore.InfoLevel)
+	runSch(t, Options{Config: cfg, Log: zap.New(core), Store: st, Lanes: openLanes(t, cfg), DBX: dbx})
+	waitFor(t, 20*time.Second, "rows queued", func() bool { return sk.count() == 50 })
+	// Long enough that the rows would be claimed again without the hold
+	// (CLAIM_TIME has whole seconds, and a look comes once a second).
+	time.Sleep(2*reclaim + time.Second)
+	if n := sk.count(); n != 50 {
+		t.Fatalf("%d records queued with dbx behind, want 50: rows claimed again", n)
+	}
+	if logs.FilterMessageSnippet("dbx is behind").Len() != 1 {
+		t.Errorf("the hold was not logged once: %v", logs.All())
+	}
+	// dbx catches up.
+	c, err := queues.OpenConsumer(cfg, config.QueueDBX, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := c.TakeBatch(nil, 10, time.Second)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("DBX: %d records, %v", len(recs), err)
+	}
+	if err := c.Commit(recs[0].Pos); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	waitFor(t, 20*time.Second, "rows claimed again once dbx caught up", func() bool { return sk.count() == 100 })
 }

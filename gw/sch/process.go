@@ -17,7 +17,8 @@ type Process struct {
 }
 
 // FromEnv builds the sch daemon from its configuration: DIST.R/S/B through
-// gw/queues, the store of [database], the process table.
+// gw/queues, the store of [database], the process table, and DBX (only
+// looked at: see Sch.dbxBehind).
 func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	cfg := env.Config.Get()
 	log := env.Log.Logger
@@ -40,7 +41,12 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 		return fail(fmt.Errorf("store: %w", err))
 	}
 	p.closers.Add(st.Close)
-	s, err := New(Options{Config: cfg, Log: log, Store: st, Lanes: lanes, Table: tab, Node: cfg.GWIDNode(config.SlotSch)})
+	dbx, err := queues.Open(cfg, config.QueueDBX, log)
+	if err != nil {
+		return fail(fmt.Errorf("queue %s: %w", config.QueueDBX, err))
+	}
+	p.closers.Add(dbx.Close)
+	s, err := New(Options{Config: cfg, Log: log, Store: st, Lanes: lanes, DBX: dbx, Table: tab, Node: cfg.GWIDNode(config.SlotSch)})
 	if err != nil {
 		return fail(err)
 	}

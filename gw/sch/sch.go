@@ -35,12 +35,16 @@ type Sch struct {
 	}
 	// outage is when the store started failing; zero while it works.
 	outage time.Time
-	// lastReclaim is when a claim last looked for rows to reclaim.
+	// lastReclaim is when a claim last looked (or was held from looking)
+	// for rows to reclaim.
 	lastReclaim time.Time
 	// upSince is when the store came back from the last outage; zero if
 	// there was none. Nothing is reclaimed until it has been up for the
 	// reclaim time (reclaimAllowed).
 	upSince time.Time
+	// heldForDBX is set while reclaims wait for dbx's backlog (logged
+	// once a spell).
+	heldForDBX bool
 }
 
 // reclaimLookEvery is how often a claim also looks for rows a dead sch left
@@ -196,8 +200,12 @@ func (s *Sch) poll() (n, limit int, err error) {
 	now := s.opts.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ClaimTimeout)
 	var reclaimBefore time.Time
-	if s.reclaimAllowed(now) && (now.Sub(s.lastReclaim) >= reclaimLookEvery || now.Before(s.lastReclaim)) {
-		reclaimBefore, s.lastReclaim = now.Add(-s.set.reclaim), now
+	if now.Sub(s.lastReclaim) >= reclaimLookEvery || now.Before(s.lastReclaim) {
+		// Once a look: reclaimAllowed reads DBX's header and file part.
+		s.lastReclaim = now
+		if s.reclaimAllowed(now) {
+			reclaimBefore = now.Add(-s.set.reclaim)
+		}
 	}
 	rows, err := s.opts.Store.ClaimDue(ctx, now, limit, reclaimBefore)
 	cancel()
@@ -285,7 +293,37 @@ func (s *Sch) put(jc byte, recs [][]byte) {
 // again makes a second T41_LOG row ending 1201. A row a dead sch left is
 // claimed again all the same, one reclaim time after the outage at most.
 func (s *Sch) reclaimAllowed(now time.Time) bool {
-	return s.outage.IsZero() && (s.upSince.IsZero() || now.Sub(s.upSince) >= s.set.reclaim || now.Before(s.upSince))
+	return s.outage.IsZero() && (s.upSince.IsZero() || now.Sub(s.upSince) >= s.set.reclaim || now.Before(s.upSince)) &&
+		!s.dbxBehind(now)
+}
+
+// dbxBehindAfter is the age of DBX's oldest waiting event from which dbx
+// counts as behind (or half the reclaim time, if shorter). dbx takes
+// events as they come: in steady flow the oldest is milliseconds old.
+const dbxBehindAfter = 10 * time.Second
+
+// dbxBehind says whether dbx has a backlog: events spilled to DBX's file
+// part, or its oldest waiting event older than dbxBehindAfter. The same
+// reasoning as for an outage holds with the database up: a row whose
+// Accept waits in that backlog looks abandoned and is not. A DBX that
+// cannot be read holds nothing back.
+func (s *Sch) dbxBehind(now time.Time) bool {
+	if s.opts.DBX == nil {
+		return false
+	}
+	st, err := s.opts.DBX.Stat()
+	behind := err == nil && (st.FileLen > 0 ||
+		!st.Oldest.IsZero() && now.Sub(st.Oldest) >= min(dbxBehindAfter, s.set.reclaim/2))
+	if behind != s.heldForDBX {
+		s.heldForDBX = behind
+		if behind {
+			s.log.Info("dbx is behind: rows claimed before are not claimed again until it catches up",
+				zap.Int("dbx_file_backlog", st.FileLen), zap.Time("oldest_event", st.Oldest))
+		} else {
+			s.log.Info("dbx caught up: rows left by a dead sch are claimed again after the reclaim time")
+		}
+	}
+	return behind
 }
 
 // storeFailed logs the first failure of an outage, once.
