@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
-
 	"github.com/m1gw/m1/gw/dupindex"
-	"github.com/m1gw/m1/queue"
 
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/msg"
@@ -258,15 +255,8 @@ func TestDuplicatesAndCarrier(t *testing.T) {
 		r.message(func(m *msg.Message) { m.MsgKey = "SAME"; m.DupChecked = true }), // the listener checked it
 		r.message(func(m *msg.Message) { m.Dest = "0111234567" }),
 		r.message(func(m *msg.Message) { m.Dest = "01912345678" }))
-	d, err := New(Options{Config: cfg, Log: zaptest.NewLogger(t), Dup: idx,
-		Open:        func(n string, _ bool) (queue.Queue, error) { return r.open(n) },
-		JournalPath: filepath.Join(r.dir, "j")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Main() }()
-	defer func() { d.Exit(); <-done }()
+	r.dup = idx
+	r.start()
 	ev := drainEvents(t, r.q("DBX"), 5, 5*time.Second)
 	if len(ev) != 5 || ev[1].Kind != msg.KindFinal || ev[1].ResultCode != 1201 || ev[2].Kind != msg.KindAccept {
 		t.Fatalf("events %+v", ev)

@@ -20,16 +20,18 @@ import (
 
 // rig is a dist over real shared-memory queues with random keys.
 type rig struct {
-	t      testing.TB
-	cfg    *config.Config
-	keys   map[string]ipc.Key
-	caps   map[string]int
-	health *StaticHealth
-	dup    DupIndex // nil: no duplicate checks
-	d      *Dist
-	done   chan error
-	seq    int
-	dir    string
+	t        testing.TB
+	cfg      *config.Config
+	keys     map[string]ipc.Key
+	caps     map[string]int
+	health   *StaticHealth
+	dup      DupIndex  // nil: no duplicate checks
+	pnx      PNXSource // nil: no learned PNX
+	pnxEvery time.Duration
+	d        *Dist
+	done     chan error
+	seq      int
+	dir      string
 }
 
 func testKey(t testing.TB) ipc.Key {
@@ -97,7 +99,7 @@ func (r *rig) q(name string) queue.Queue {
 }
 
 func (r *rig) start() {
-	d, err := New(Options{Config: r.cfg, Log: zaptest.NewLogger(r.t), Dup: r.dup,
+	d, err := New(Options{Config: r.cfg, Log: zaptest.NewLogger(r.t), Dup: r.dup, PNX: r.pnx, PNXEvery: r.pnxEvery,
 		Open:   func(n string, _ bool) (queue.Queue, error) { return r.open(n) },
 		Health: r.health, JournalPath: filepath.Join(r.dir, "dist.journal")})
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/msg"
 	"github.com/m1gw/m1/gw/store"
-	"github.com/m1gw/m1/queue"
 )
 
 // TestLearnedPNX: numbers the database's PNX table holds (dbx writes them
@@ -25,7 +24,7 @@ func TestLearnedPNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { _ = st.Close() }) // after dist stops
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -34,15 +33,9 @@ func TestLearnedPNX(t *testing.T) {
 	if err := st.UpsertPNX(ctx, []store.PNXEntry{{Number: "01012345678", Carrier: "SKT"}}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(Options{Config: cfg, Log: zaptest.NewLogger(t), PNX: st, PNXEvery: time.Hour,
-		Open:        func(n string, _ bool) (queue.Queue, error) { return r.open(n) },
-		JournalPath: filepath.Join(r.dir, "j")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Main() }()
-	defer func() { d.Exit(); <-done }()
+	r.pnx, r.pnxEvery = st, time.Hour
+	r.start()
+	d := r.d
 	waitFor(t, func() bool { return d.learned.len() == 1 }, "PNX read at start")
 	r.put("DIST.S", r.message(func(m *msg.Message) { m.Dest = "01012345678" }),
 		r.message(func(m *msg.Message) { m.Dest = "01055556666" }))
