@@ -1,7 +1,9 @@
 package dist
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -54,7 +56,10 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			panic(err)
 		}
-		_ = d.Main()
+		if err := d.Main(); err != nil {
+			fmt.Fprintln(os.Stderr, "dist:", err) // for the test's failure message
+			os.Exit(1)
+		}
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -86,25 +91,42 @@ func TestCrashExactlyOnce(t *testing.T) {
 	lane := r.q("DIST.S")
 	rounds := 0
 	// The kill comes at a random point of a window that widens while
-	// rounds make no progress (a slow start, as under -race).
+	// rounds make no progress (a slow start, as under -race). After 20
+	// rounds without progress one child is let run until it makes some
+	// (at most 30 s): on a machine slowed down enough that a child needs
+	// more than the widest window to start, the rounds would otherwise
+	// never get anywhere (CI failed so once: 1000 rounds, nothing taken).
 	window := 12 * time.Millisecond
+	stalled := 0
+	var lastOut bytes.Buffer
 	for lane.Len() > 0 && rounds < 1000 {
 		rounds++
 		before := lane.Len()
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashEnv+"="+string(spec))
+		lastOut.Reset()
+		cmd.Stdout, cmd.Stderr = &lastOut, &lastOut
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
+		}
+		if stalled >= 20 {
+			deadline := time.Now().Add(30 * time.Second)
+			for lane.Len() == before && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
 		}
 		time.Sleep(time.Duration(rand.Int64N(int64(window))))
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		if lane.Len() == before {
 			window = min(window+5*time.Millisecond, time.Second)
+			stalled++
+		} else {
+			stalled = 0
 		}
 	}
 	if lane.Len() > 0 {
-		t.Fatalf("after %d rounds %d records left", rounds, lane.Len())
+		t.Fatalf("after %d rounds %d records left; the last child said: %q", rounds, lane.Len(), lastOut.String())
 	}
 	seen := map[string]int{}
 	for _, q := range []string{"SND.KT1", "SND.KT2"} {
