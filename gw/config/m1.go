@@ -219,6 +219,12 @@ type Listener struct {
 	MaxPipeline  int      `toml:"max_pipeline"`  // unanswered requests per connection
 	DefaultTPS   int      `toml:"default_tps"`   // per client, unless clients.toml says otherwise
 	DupIndex     string   `toml:"dup_index"`     // the shared duplicate index file
+	// The intake brake (gw/lsnr/brake.go): while DBX's shared-memory ring
+	// is at least BrakeDBXFill percent full, and has not spilled, a batch
+	// of SUBMITs for DIST.S or DIST.B is held up to BrakeWait before it is
+	// stored and answered. 0 in either turns the brake off.
+	BrakeDBXFill int      `toml:"brake_dbx_fill"`
+	BrakeWait    Duration `toml:"brake_wait"`
 }
 
 // Port is one listening address.
@@ -318,7 +324,8 @@ func defaults() *Config {
 			IdleTimeout:  Duration(90 * time.Second),
 			SMSMax:       90, LMSMax: 2000, SubjectMax: 40,
 			MaxPipeline: 64, DefaultTPS: 100,
-			DupIndex: "var/dup.idx",
+			DupIndex:     "var/dup.idx",
+			BrakeDBXFill: 50, BrakeWait: Duration(time.Second),
 		},
 		Dist:     Dist{Batch: 100, StarveMax: 16, RetryEvery: Duration(time.Second)},
 		Sch:      Sch{PollInterval: Duration(time.Second), Batch: 500, ReclaimAfter: Duration(5 * time.Minute)},

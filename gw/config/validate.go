@@ -294,6 +294,12 @@ func (c *Config) validateListener(e *errs) {
 	between("eai_lsnr.subject_max", l.SubjectMax, 0, 40)
 	between("eai_lsnr.max_pipeline", l.MaxPipeline, 1, 64)
 	between("eai_lsnr.default_tps", l.DefaultTPS, 1, 1000000)
+	between("eai_lsnr.brake_dbx_fill", l.BrakeDBXFill, 0, 100)
+	// A client waits for its SUBMIT_RESP; a hold near its own timeout
+	// would make it give up and send again.
+	if l.BrakeWait < 0 || l.BrakeWait > Duration(10*time.Second) {
+		e.at("eai_lsnr.brake_wait", "eai_lsnr.brake_wait", "%s: 0 (off) to 10s", l.BrakeWait)
+	}
 }
 
 func (c *Config) validateSenders(e *errs) {

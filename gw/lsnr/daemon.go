@@ -41,7 +41,7 @@ type Process struct {
 
 // FromEnv builds the eai_lsnr daemon from its configuration:
 // DIST.R/S/B through gw/queues (with their spill/reject policies), RPT as
-// its consumer, the duplicate index at eai_lsnr.dup_index, and the store
+// its consumer, DBX as a producer (read by the intake brake), the duplicate index at eai_lsnr.dup_index, and the store
 // for future RESERVE_TIMEs.
 func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	cfg := env.Config.Get()
@@ -61,6 +61,12 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	}
 	p.closers.Add(rpt.Close)
 	p.rpt, p.cfg, p.log = rpt, cfg, log
+	// DBX as a producer, only to read its depth (the intake brake).
+	dbx, err := queues.Open(cfg, config.QueueDBX, log)
+	if err != nil {
+		return fail(fmt.Errorf("queue %s: %w", config.QueueDBX, err))
+	}
+	p.closers.Add(dbx.Close)
 	dup, err := dupindex.Open(dupindex.Options{Path: cfg.Path(cfg.Listener.DupIndex),
 		Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
 	if err != nil {
@@ -83,7 +89,7 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	}
 	p.closers.Add(func() error { slot.Release(); return nil })
 	p.slot, p.heartbeat, p.hbStop = slot, cfg.ProcTab.Heartbeat.D(), make(chan struct{})
-	l, err := New(Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, Dup: dup, Future: st,
+	l, err := New(Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, DBX: dbx, Dup: dup, Future: st,
 		Node: cfg.GWIDNode(config.SlotListener)})
 	if err != nil {
 		return fail(err)

@@ -18,13 +18,14 @@ import (
 // being stored. There is no waiting for a batch to fill: a lone message is
 // stored at once, and under load batches grow by themselves.
 type lane struct {
-	l  *Listener
-	q  queue.Queue
-	in chan *job
+	l      *Listener
+	q      queue.Queue
+	in     chan *job
+	brakes bool // holds its batches while dbx is behind (brake.go); not DIST.R
 }
 
-func newLane(l *Listener, q queue.Queue) *lane {
-	return &lane{l: l, q: q, in: make(chan *job, 4096)}
+func newLane(l *Listener, q queue.Queue, brakes bool) *lane {
+	return &lane{l: l, q: q, in: make(chan *job, 4096), brakes: brakes}
 }
 
 func (ln *lane) loop() {
@@ -63,6 +64,9 @@ func (ln *lane) loop() {
 			if !ok {
 				break
 			}
+		}
+		if ln.brakes && len(batch) > 0 {
+			ln.l.brake.hold(ln.l.set.Load())
 		}
 		ln.store(batch, recs)
 		if closed {

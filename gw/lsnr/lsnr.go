@@ -28,6 +28,7 @@ type Listener struct {
 	lanes  map[byte]*lane
 	future *futureLane
 	hub    *hub
+	brake  *brake // nil: off
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -68,8 +69,11 @@ func New(opts Options) (*Listener, error) {
 	l := &Listener{opts: opts, log: opts.Log, ids: ids, conns: map[*conn]struct{}{},
 		exitCh: make(chan struct{}), stopped: make(chan struct{}), lanes: map[byte]*lane{}}
 	l.set.Store(newSettings(opts.Config))
+	if opts.DBX != nil {
+		l.brake = newBrake(opts.DBX, dbxCapacity(opts.DBX), l.exitCh, l.log)
+	}
 	for _, jc := range jobClasses {
-		l.lanes[jc] = newLane(l, opts.Lanes[jc])
+		l.lanes[jc] = newLane(l, opts.Lanes[jc], jc != 'R')
 	}
 	if opts.Future != nil {
 		l.future = newFutureLane(l, opts.Future)

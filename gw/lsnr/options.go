@@ -39,6 +39,9 @@ type Options struct {
 	// RPT is the report queue this listener consumes; nil: no reports
 	// (tests and benchmarks of the intake only). Owned by the caller.
 	RPT queue.Queue
+	// DBX is the history queue (a producer's handle will do), read by the
+	// intake brake (brake.go); nil: no brake. Owned by the caller.
+	DBX queue.Queue
 	// Dup is the shared duplicate index. Owned by the caller.
 	Dup *dupindex.Index
 	// Future stores messages with a future RESERVE_TIME; nil: such
@@ -133,13 +136,16 @@ type settings struct {
 	idleTimeout  time.Duration
 	maxPipeline  int
 	validity     time.Duration
+	brakeFill    int // percent of DBX's ring; 0: no brake
+	brakeWait    time.Duration
 }
 
 func newSettings(c *config.Config) *settings {
 	l := c.Listener
 	s := &settings{cfg: c, limits: l,
 		bindTimeout: l.BindTimeout.D(), linkInterval: l.LinkInterval.D(), idleTimeout: l.IdleTimeout.D(),
-		maxPipeline: l.MaxPipeline, validity: c.Timeouts.Validity.D()}
+		maxPipeline: l.MaxPipeline, validity: c.Timeouts.Validity.D(),
+		brakeFill: l.BrakeDBXFill, brakeWait: l.BrakeWait.D()}
 	s.lim = limitsT{SMSText: l.SMSMax, LMSText: l.LMSMax, Subject: l.SubjectMax}
 	if s.lim.SMSText == 0 {
 		s.lim.SMSText = 90

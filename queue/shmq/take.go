@@ -198,3 +198,7 @@ func (q *Queue) wakeProducers() {
 
 // Len is the number of uncommitted records.
 func (q *Queue) Len() int { return int(q.h.tail.Load() - q.h.commit.Load()) }
+
+// RingLen is Len: the ring is all a shmq holds. It lets a reader of queue
+// depths (eai_lsnr's intake brake) treat shmq and queue/spill alike.
+func (q *Queue) RingLen() int { return q.Len() }

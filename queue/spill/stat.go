@@ -21,6 +21,16 @@ func (q *Queue) Len() int {
 	return n
 }
 
+// RingLen is the number of uncommitted records in the ring alone: two
+// loads from the segment header, cheap enough to read per batch (eai_lsnr's
+// intake brake does). 0 while there is no ring.
+func (q *Queue) RingLen() int {
+	if s := q.ring(); s != nil {
+		return s.Len()
+	}
+	return 0
+}
+
 // Stat reports the ring's header, with the file part's depth in FileLen.
 func (q *Queue) Stat() (queue.Stat, error) {
 	st := queue.Stat{Name: q.Name(), RecordSize: q.RecordSize(), Capacity: q.o.Shm.Capacity}
