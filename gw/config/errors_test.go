@@ -74,6 +74,8 @@ func TestErrorsNameFileLineSetting(t *testing.T) {
 		{"syntax", "etc/m1.toml", replace(`capacity = 190`, `capacity = = 190`), "capacity = = 190", "queue.capacity", "expected value"},
 		{"type", "etc/m1.toml", replace(`sms_max       = 90`, `sms_max       = "ninety"`), `sms_max       = "ninety"`, "eai_lsnr.sms_max", ""},
 		{"bad duration", "etc/m1.toml", replace(`report              = "72h"`, `report              = "three days"`), `"three days"`, "timeouts.report", "duration"},
+		{"brake fill", "etc/m1.toml", replace(`brake_dbx_fill = 40 `, `brake_dbx_fill = 140 `), "brake_dbx_fill = 140", "eai_lsnr.brake_dbx_fill", "0 to 100"},
+		{"brake wait", "etc/m1.toml", replace(`brake_wait     = "1s"`, `brake_wait     = "30s"`), `brake_wait     = "30s"`, "eai_lsnr.brake_wait", "0 (off) to 10s"},
 		{"window not whole seconds", "etc/m1.toml", replace(`duplicate_window    = "24h"`, `duplicate_window    = "1500ms"`), `duplicate_window    = "1500ms"`, "timeouts.duplicate_window", "whole seconds"},
 		{"unknown key", "etc/m1.toml", replace(`record_size = 256`, `record_size = 256`+"\ncapacty = 5"), "capacty = 5", "queue.capacty", "unknown setting"},
 		{"unknown table", "etc/m1.toml", replace(`[dbx]`, "[dbxx]\nfetch_count = 5\n[dbx]"), "fetch_count = 5", "dbxx.fetch_count", "unknown setting"},
@@ -197,11 +199,14 @@ full = "spill"
 	if c.Listener.BindTimeout.String() != "10s" || c.Listener.LinkInterval.String() != "30s" || c.Listener.IdleTimeout.String() != "1m30s" {
 		t.Errorf("listener timers %+v", c.Listener)
 	}
+	if c.Listener.BrakeDBXFill != 40 || c.Listener.BrakeWait.String() != "1s" {
+		t.Errorf("intake brake %d %s", c.Listener.BrakeDBXFill, c.Listener.BrakeWait)
+	}
 	if len(c.Queues) != 9 {
 		t.Fatalf("queues %d", len(c.Queues))
 	}
 	d, _ := c.Queue("DBX")
-	if d.Full != FullSpill || d.Key.Value != 0x4d310021 || d.Capacity != 10000 || d.RecordSize != 2400 || d.Durability != DurGroup {
+	if d.Full != FullSpill || d.Key.Value != 0x4d310021 || d.Capacity != DefaultDBXCapacity || d.RecordSize != 2400 || d.Durability != DurGroup {
 		t.Errorf("DBX %+v", d)
 	}
 	if q, _ := c.Queue("DIST.B"); q.Capacity != 190 || q.Full != FullBlock || q.Key.Value != 0x4d310003 {

@@ -325,7 +325,7 @@ func defaults() *Config {
 			SMSMax:       90, LMSMax: 2000, SubjectMax: 40,
 			MaxPipeline: 64, DefaultTPS: 100,
 			DupIndex:     "var/dup.idx",
-			BrakeDBXFill: 50, BrakeWait: Duration(time.Second),
+			BrakeDBXFill: 40, BrakeWait: Duration(time.Second),
 		},
 		Dist:     Dist{Batch: 100, StarveMax: 16, RetryEvery: Duration(time.Second)},
 		Sch:      Sch{PollInterval: Duration(time.Second), Batch: 500, ReclaimAfter: Duration(5 * time.Minute)},

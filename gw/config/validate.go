@@ -22,6 +22,11 @@ const (
 	// LegacyDistCapacity is the distributor queue's capacity in the systems
 	// M1 replaces.
 	LegacyDistCapacity = 190
+	// DefaultDBXCapacity is DBX's ring when m1.toml does not set it: room
+	// for the intake brake's mark (eai_lsnr.brake_dbx_fill, 40 %) well above
+	// a dbx batch (fetch_count 5,000), and for the events of the messages
+	// already past the brake above the mark (measured: docs/BENCHMARKS.md).
+	DefaultDBXCapacity = 40000
 	// MaxRecordSize bounds record_size: a shared-memory slot, not a file.
 	MaxRecordSize = 1 << 20
 )
@@ -89,8 +94,11 @@ func (c *Config) fillDefaults() {
 		}
 		if q.Capacity == 0 {
 			q.Capacity = 10000
-			if strings.HasPrefix(q.Name, "DIST.") {
+			switch {
+			case strings.HasPrefix(q.Name, "DIST."):
 				q.Capacity = LegacyDistCapacity
+			case q.Name == QueueDBX:
+				q.Capacity = DefaultDBXCapacity
 			}
 		}
 		if q.RecordSize == 0 {

@@ -147,3 +147,19 @@ func dbxCapacity(q queue.Queue) int {
 	}
 	return st.Capacity
 }
+
+// checkMark warns when the brake's mark is not above a dbx batch: the ring
+// holds a whole batch while dbx applies it, so such a mark would hold the
+// intake on every batch and leave the machine idle (measured with a mark of
+// 5,000 and fetch_count 5,000: 7,263 messages a second with the CPU a
+// quarter idle, against 9,609 at 10,000).
+func (b *brake) checkMark(set *settings, fetch int) {
+	if b == nil || set.brakeFill <= 0 || set.brakeWait <= 0 {
+		return
+	}
+	if mark := b.capacity * set.brakeFill / 100; mark <= fetch {
+		b.log.Warn("intake brake: its mark is not above a dbx batch, so it will hold SUBMITs on every batch; raise DBX's capacity or eai_lsnr.brake_dbx_fill",
+			zap.Int("dbx_ring_mark", mark), zap.Int("dbx_capacity", b.capacity), zap.Int("brake_dbx_fill", set.brakeFill),
+			zap.Int("dbx_fetch_count", fetch))
+	}
+}

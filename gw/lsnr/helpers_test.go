@@ -54,7 +54,8 @@ type envOpt struct {
 	putTO      time.Duration
 	future     FutureStore
 	logger     *zap.Logger
-	clientsTPS int // TPS of cliA and cliB; default 100000
+	clientsTPS int         // TPS of cliA and cliB; default 100000
+	dbx        queue.Queue // read by the intake brake; nil: no brake
 }
 
 func testKey(t testing.TB) ipc.Key {
@@ -146,7 +147,7 @@ func newEnv(t testing.TB, o envOpt) *env {
 	if log == nil {
 		log = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	}
-	e.opts = Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, Dup: e.dup, Future: o.future,
+	e.opts = Options{Config: cfg, Log: log, Lanes: lanes, RPT: rpt, DBX: o.dbx, Dup: e.dup, Future: o.future,
 		Ports:     []config.Port{{Listen: "127.0.0.1:0", Mode: config.ModeShared}, {Listen: "127.0.0.1:0", Mode: config.ModeDedicated}},
 		ReportDir: filepath.Join(home, "var/reports"), WriteTimeout: o.writeTO, PutTimeout: o.putTO}
 	e.start()

@@ -71,6 +71,7 @@ func New(opts Options) (*Listener, error) {
 	l.set.Store(newSettings(opts.Config))
 	if opts.DBX != nil {
 		l.brake = newBrake(opts.DBX, dbxCapacity(opts.DBX), l.exitCh, l.log)
+		l.brake.checkMark(l.set.Load(), opts.Config.DBX.FetchCount)
 	}
 	for _, jc := range jobClasses {
 		l.lanes[jc] = newLane(l, opts.Lanes[jc], jc != 'R')
@@ -207,6 +208,7 @@ func (l *Listener) ReloadConfig(c *config.Config) error {
 		l.log.Warn("listener ports changed in etc/m1.toml; they take effect at the next start")
 	}
 	l.set.Store(newSettings(c))
+	l.brake.checkMark(l.set.Load(), c.DBX.FetchCount)
 	for _, p := range l.ports {
 		p.mu.Lock()
 		p.reg = c.Dedicated

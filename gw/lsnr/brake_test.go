@@ -1,0 +1,177 @@
+package lsnr
+
+import (
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/m1gw/m1/gw/client"
+	"github.com/m1gw/m1/gw/telegram"
+	"github.com/m1gw/m1/queue/shmq"
+)
+
+// answer is a SUBMIT's result, or the request's error.
+type answer struct {
+	code telegram.Code
+	err  error
+}
+
+// submitAsync sends one SUBMIT and delivers its answer on the channel (the
+// goroutine may outlive a failed test, and must not call t then).
+func submitAsync(t *testing.T, c *client.Client, s *telegram.Submit) <-chan answer {
+	t.Helper()
+	out := make(chan answer, 1)
+	ctx := ctxT(t)
+	go func() {
+		code, _, err := c.Submit(ctx, s)
+		out <- answer{code, err}
+	}()
+	return out
+}
+
+// fillDBX puts n records into the test's DBX ring.
+func fillDBX(t *testing.T, q *shmq.Queue, n int) {
+	t.Helper()
+	for range n {
+		if err := q.Put([]byte("event"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func drainDBX(t *testing.T, q *shmq.Queue) {
+	t.Helper()
+	for {
+		r, err := q.Take(0)
+		if err != nil {
+			return
+		}
+		if err := q.Commit(r.Pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func within(t *testing.T, ch <-chan answer, d time.Duration, what string) telegram.Code {
+	t.Helper()
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			t.Fatalf("%s: SUBMIT: %v", what, a.err)
+		}
+		return a.code
+	case <-time.After(d):
+		t.Fatalf("%s: no SUBMIT_RESP within %v", what, d)
+		return telegram.OK
+	}
+}
+
+// TestIntakeBrake runs the brake against a real DBX ring (shared memory
+// and semaphores) and real TCP clients: an S message waits while DBX is
+// past the mark and is answered once dbx has taken the backlog; an R
+// message never waits; nothing waits while DBX has spilled; a hold ends
+// after brake_wait whatever DBX holds; a stop ends a hold at once.
+func TestIntakeBrake(t *testing.T) {
+	const capacity = 10 // mark at 50 %: 5 records
+	newBraked := func(t *testing.T, wait string) (*env, *shmq.Queue, *client.Client) {
+		dbx := openQueue(t, "DBX", capacity, 64)
+		core, logs := observer.New(zap.InfoLevel)
+		e := newEnv(t, envOpt{dbx: dbx, logger: zap.New(core),
+			m1Extra: "brake_dbx_fill = 50\nbrake_wait = \"" + wait + "\""})
+		t.Cleanup(func() {
+			if t.Failed() {
+				for _, l := range logs.All() {
+					t.Logf("%s %v", l.Message, l.ContextMap())
+				}
+			}
+		})
+		return e, dbx, bound(t, e.shared(), cliA, pwA, client.Options{})
+	}
+
+	t.Run("held until dbx catches up", func(t *testing.T) {
+		e, dbx, c := newBraked(t, "10s")
+		fillDBX(t, dbx, 5)
+		ch := submitAsync(t, c, sms(newKey()))
+		select {
+		case a := <-ch:
+			t.Fatalf("SUBMIT answered %v (%v) while DBX held 5 of 10 (the mark): not held", a.code, a.err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if got := e.lanes['S'].Len(); got != 0 {
+			t.Fatalf("a held message is already in DIST.S (%d records)", got)
+		}
+		drainDBX(t, dbx)
+		if code := within(t, ch, 5*time.Second, "after DBX drained"); code != telegram.OK {
+			t.Fatalf("SUBMIT after the hold: %s", code)
+		}
+		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
+			t.Fatalf("DIST.S holds %d records after the hold, want 1", got)
+		}
+	})
+
+	t.Run("below the mark is not held", func(t *testing.T) {
+		e, dbx, c := newBraked(t, "10s")
+		fillDBX(t, dbx, 4)
+		if code := within(t, submitAsync(t, c, sms(newKey())), 5*time.Second, "DBX at 4 of 10"); code != telegram.OK {
+			t.Fatalf("SUBMIT: %s", code)
+		}
+		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
+			t.Fatalf("DIST.S holds %d records, want 1", got)
+		}
+	})
+
+	t.Run("real-time lane never held", func(t *testing.T) {
+		e, dbx, c := newBraked(t, "10s")
+		fillDBX(t, dbx, capacity)
+		s := sms(newKey())
+		s.JobClass = 'R'
+		if code := within(t, submitAsync(t, c, s), 5*time.Second, "JOB_CLASS R with DBX full"); code != telegram.OK {
+			t.Fatalf("SUBMIT R: %s", code)
+		}
+		if got := len(laneRecords(t, e.lanes['R'])); got != 1 {
+			t.Fatalf("DIST.R holds %d records, want 1", got)
+		}
+	})
+
+	t.Run("not held while DBX spills", func(t *testing.T) {
+		_, dbx, c := newBraked(t, "10s")
+		fillDBX(t, dbx, capacity)
+		dbx.MarkSpilling() // what the first writer to find it full does
+		if code := within(t, submitAsync(t, c, sms(newKey())), 5*time.Second, "DBX spilling"); code != telegram.OK {
+			t.Fatalf("SUBMIT: %s", code)
+		}
+	})
+
+	t.Run("hold bounded by brake_wait", func(t *testing.T) {
+		e, dbx, c := newBraked(t, "1s")
+		fillDBX(t, dbx, capacity)
+		if code := within(t, submitAsync(t, c, sms(newKey())), 8*time.Second, "DBX full for good"); code != telegram.OK {
+			t.Fatalf("SUBMIT after brake_wait: %s", code)
+		}
+		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
+			t.Fatalf("DIST.S holds %d records, want 1", got)
+		}
+	})
+
+	t.Run("stop ends a hold", func(t *testing.T) {
+		e, dbx, c := newBraked(t, "10s")
+		fillDBX(t, dbx, capacity)
+		ch := submitAsync(t, c, sms(newKey()))
+		time.Sleep(200 * time.Millisecond) // the SUBMIT reaches its lane and is held
+		stopped := make(chan struct{})
+		go func() { e.stop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Exit waited for a held batch (brake_wait 10s)")
+		}
+		if code := within(t, ch, 5*time.Second, "after stop"); code != telegram.OK {
+			t.Fatalf("held SUBMIT answered %s at stop; it was stored and owed 0000", code)
+		}
+		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
+			t.Fatalf("DIST.S holds %d records after the stop, want 1", got)
+		}
+	})
+}
