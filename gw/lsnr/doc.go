@@ -20,8 +20,10 @@
 //	        (1201), GW_ID, encode the DIST record (DUP_CHECKED Y)
 //	   │  one channel per lane (DIST.R, DIST.S, DIST.B by JOB_CLASS)
 //	   ▼
-//	lane:   PutBatch of whatever arrived meanwhile (no timer: a lone SUBMIT
-//	        is stored at once, batches grow under load)
+//	lane:   the intake brake (DIST.S and DIST.B: held while DBX's ring is
+//	        past eai_lsnr.brake_dbx_fill, at most brake_wait; brake.go),
+//	        then PutBatch of whatever arrived meanwhile (no timer: a lone
+//	        SUBMIT is stored at once, batches grow under load)
 //	   │  0000 for what was stored; 2001 for the rest, and their keys are
 //	   ▼  removed from the duplicate index so the client's retry is accepted
 //	writer: SUBMIT_RESP
