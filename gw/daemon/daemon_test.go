@@ -344,3 +344,63 @@ func TestMainExitCodes(t *testing.T) {
 		t.Errorf("log files %v", logs)
 	}
 }
+
+// TestCPUProfileOnUSR2: SIGUSR2 writes a CPU profile (gzip, as
+// runtime/pprof writes it) into ProfileDir; a second USR2 while one runs is
+// ignored; a stop ends a long profile at once and still writes it.
+func TestCPUProfileOnUSR2(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dur  time.Duration
+	}{{"ends by itself", 300 * time.Millisecond}, {"ended by the stop", time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, profDir := t.TempDir(), t.TempDir()
+			d := newFake()
+			core, logs := observer.New(zap.InfoLevel)
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(context.Background(), d, Options{Name: "dbx", RunDir: dir, Log: zap.New(core),
+					ProfileDir: profDir, ProfileFor: tc.dur})
+			}()
+			<-d.started
+			waitLog := func(msg string) {
+				t.Helper()
+				deadline := time.Now().Add(20 * time.Second)
+				for logs.FilterMessage(msg).Len() == 0 {
+					if time.Now().After(deadline) {
+						t.Fatalf("no log %q", msg)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			must(t, syscall.Kill(os.Getpid(), syscall.SIGUSR2))
+			waitLog("SIGUSR2: CPU profile started")
+			must(t, syscall.Kill(os.Getpid(), syscall.SIGUSR2))
+			waitLog("SIGUSR2: a CPU profile is already being written; this one is ignored")
+			if tc.dur > time.Minute {
+				must(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+				select {
+				case err := <-done:
+					must(t, err)
+				case <-time.After(10 * time.Second):
+					t.Fatal("Run waited for the profile's hour")
+				}
+			}
+			waitLog("SIGUSR2: CPU profile written")
+			files, err := filepath.Glob(filepath.Join(profDir, fmt.Sprintf("dbx.%d.*.cpu.pprof", os.Getpid())))
+			must(t, err)
+			if len(files) != 1 {
+				t.Fatalf("profiles %v, want one", files)
+			}
+			b, err := os.ReadFile(files[0])
+			must(t, err)
+			if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+				t.Fatalf("profile %s is not gzip (%d bytes)", files[0], len(b))
+			}
+			if tc.dur < time.Minute {
+				must(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+				must(t, <-done)
+			}
+		})
+	}
+}

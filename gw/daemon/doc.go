@@ -59,7 +59,9 @@
 // HandleSignals makes one goroutine the owner of the process's signals:
 // TERM and INT stop (once; a second one while stopping is logged and
 // ignored, never a hard kill: that is what SIGKILL is for), HUP reloads,
-// USR1 reopens the logs. Handlers run one at a time, so a reload never
+// USR1 reopens the logs, USR2 writes a CPU profile of the next 30 s to
+// the log directory (log/NAME.PID.TIME.cpu.pprof, for `go tool pprof`; one
+// at a time, ended early by a stop). Handlers run one at a time, so a reload never
 // races a reopen; HUP and USR1 are still served while stopping.
 //
 // # Pid file

@@ -100,8 +100,10 @@ func mainWith(ctx context.Context, name string, stderr io.Writer, build func(*En
 		Name:    name,
 		PIDFile: pf,
 		RunDir:  cfg.Paths.Run,
-		Log:     log.Logger,
-		Reopen:  log.Reopen,
+		// CPU profiles (SIGUSR2) beside the logs: operators look there.
+		ProfileDir: cfg.Paths.Log,
+		Log:        log.Logger,
+		Reopen:     log.Reopen,
 		Reload: func() error {
 			c, err := holder.Load()
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -32,6 +33,11 @@ type Options struct {
 	Reload func() error
 	// Reopen is called on SIGUSR1 (logging.Logger.Reopen).
 	Reopen func() error
+	// ProfileDir receives the CPU profiles SIGUSR2 asks for (profile.go);
+	// empty: SIGUSR2 is logged and ignored. ProfileFor is each profile's
+	// length, default DefaultProfileFor.
+	ProfileDir string
+	ProfileFor time.Duration
 	// PIDFile, when set, is the pid file the caller already holds (Main
 	// takes it before it builds the daemon, so that a second instance is
 	// refused before it touches queues or the process table). Run
@@ -77,6 +83,10 @@ func Run(ctx context.Context, d Daemon, o Options) error {
 		})
 	}
 	reload := o.Reload
+	prof := newCPUProfiler(o.ProfileDir, o.Name, o.ProfileFor, log)
+	// Closed after the signals are given back (defers run last first), so
+	// no SIGUSR2 can start a profile after it.
+	defer prof.close()
 	sigs := HandleSignals(Handlers{
 		// Exit blocks until the daemon stopped; it runs on its own
 		// goroutine so that HUP and USR1 are still served meanwhile.
@@ -101,6 +111,13 @@ func Run(ctx context.Context, d Daemon, o Options) error {
 				return
 			}
 			log.Info("SIGUSR1: logs reopened")
+		},
+		Profile: func() {
+			if o.ProfileDir == "" {
+				log.Info("SIGUSR2: no directory for CPU profiles; ignored")
+				return
+			}
+			prof.start()
 		},
 		Ignored: func(s os.Signal) { log.Info("already stopping", zap.Stringer("signal", s)) },
 	})

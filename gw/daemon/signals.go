@@ -10,9 +10,10 @@ import (
 // Handlers are what a process does on each signal. Each runs on the signal
 // owner's goroutine, one at a time; a nil handler ignores its signal.
 type Handlers struct {
-	Stop   func() // SIGTERM, SIGINT: stop cleanly (called once; later ones are ignored)
-	Reload func() // SIGHUP: read etc/ again
-	Reopen func() // SIGUSR1: reopen log files
+	Stop    func() // SIGTERM, SIGINT: stop cleanly (called once; later ones are ignored)
+	Reload  func() // SIGHUP: read etc/ again
+	Reopen  func() // SIGUSR1: reopen log files
+	Profile func() // SIGUSR2: write a CPU profile
 	// Ignored is called for a TERM/INT that arrives while stopping, so it
 	// can be logged; nil to ignore silently.
 	Ignored func(os.Signal)
@@ -25,12 +26,12 @@ type Signals struct {
 	wg   sync.WaitGroup
 }
 
-// HandleSignals makes the caller the owner of TERM, INT, HUP and USR1 for
+// HandleSignals makes the caller the owner of TERM, INT, HUP, USR1 and USR2 for
 // the process: from now on they call h's handlers instead of their default
 // actions. Only one owner per process.
 func HandleSignals(h Handlers) *Signals {
 	s := &Signals{ch: make(chan os.Signal, 8), done: make(chan struct{})}
-	signal.Notify(s.ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	signal.Notify(s.ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	s.wg.Add(1)
 	go s.signalLoop(h)
 	return s
@@ -63,6 +64,8 @@ func (s *Signals) signalLoop(h Handlers) {
 				call(h.Reload)
 			case syscall.SIGUSR1:
 				call(h.Reopen)
+			case syscall.SIGUSR2:
+				call(h.Profile)
 			}
 		}
 	}
