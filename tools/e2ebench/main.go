@@ -40,7 +40,10 @@
 // It also prints each process's CPU seconds over the measured window
 // (from /proc), which says where the time goes, and with --perf DIR
 // records a perf profile of every process for --perf-secs in the middle
-// of the window (perf record -g; its report goes to DIR/perf.txt).
+// of the window (perf record -g; its report goes to DIR/perf.txt); with
+// --pprof DIR it asks every M1 daemon for 30 s of CPU profile (SIGUSR2,
+// gw/daemon) from the window's start and writes `go tool pprof -top` of
+// each to DIR/NAME.top.txt.
 //
 // The last line is the figure of `make bench-e2e`:
 //
@@ -77,6 +80,7 @@ type options struct {
 	keep      bool
 	perfDir   string
 	perfSecs  int
+	pprofDir  string
 	distCap   int
 	maxProcs  int
 }
@@ -102,6 +106,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary home (logs, database)")
 	fs.StringVar(&o.perfDir, "perf", "", "record a perf profile of every process into this directory")
 	fs.IntVar(&o.perfSecs, "perf-secs", 20, "--perf: seconds recorded")
+	fs.StringVar(&o.pprofDir, "pprof", "", "CPU profiles (runtime/pprof, 30 s from the window's start, by SIGUSR2) of every M1 daemon into this directory, with go tool pprof -top of each")
 	fs.IntVar(&o.distCap, "dist-capacity", 0, "experiment: capacity of the DIST lanes (0: etc/'s)")
 	fs.IntVar(&o.maxProcs, "gomaxprocs", 0, "experiment: GOMAXPROCS of the M1 processes (0: Go's default)")
 	if err := fs.Parse(args); err != nil {

@@ -128,6 +128,12 @@ func (r *runner) run(ctx context.Context) (*result, error) {
 	w0, cpu0, a0 := time.Now(), cpuTimes(procs), acceptedSoFar(lgOut)
 	la0 := loadavg()
 	r.say("window starts: %d final rows, load average %s", c0, la0)
+	var pprofAt time.Time
+	if r.o.pprofDir != "" {
+		if pprofAt, err = r.startPprof(procs); err != nil {
+			return nil, err
+		}
+	}
 	var perf *exec.Cmd
 	if r.o.perfDir != "" {
 		if perf, err = r.startPerf(procs); err != nil {
@@ -172,6 +178,11 @@ func (r *runner) run(ctx context.Context) (*result, error) {
 	if perf != nil {
 		if err := r.finishPerf(perf); err != nil {
 			r.say("perf: %v", err)
+		}
+	}
+	if !pprofAt.IsZero() {
+		if err := r.finishPprof(pprofAt); err != nil {
+			r.say("pprof: %v", err)
 		}
 	}
 	_ = r.lg.Process.Signal(syscall.SIGTERM)
