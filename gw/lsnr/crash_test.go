@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/m1gw/m1/gw/client"
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/dupindex"
 	"github.com/m1gw/m1/gw/telegram"
@@ -19,8 +21,9 @@ import (
 	"github.com/m1gw/m1/queue/shmq"
 )
 
-// The child role of TestReportsSurviveKill: a listener in another process
-// on the parent's queues, files and index, killed with SIGKILL.
+// The child role of TestReportsSurviveKill and TestKilledWhileHeld: a
+// listener in another process on the parent's queues, files and index,
+// killed with SIGKILL. It prints "ready ADDR" once it listens.
 const childEnv = "M1_LSNR_TEST_CHILD"
 
 func TestMain(m *testing.M) {
@@ -60,13 +63,21 @@ func childMain() int {
 		fmt.Println("error", err)
 		return 1
 	}
-	l, err := New(Options{Config: cfg, Log: zap.NewNop(), Lanes: lanes, RPT: rpt, Dup: dup,
+	var dbx queue.Queue
+	if get("DBX") != "" {
+		// TestKilledWhileHeld's geometry.
+		if dbx, err = openKey("DBX", get("DBX"), 10, 64); err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+	}
+	l, err := New(Options{Config: cfg, Log: zap.NewNop(), Lanes: lanes, RPT: rpt, DBX: dbx, Dup: dup,
 		Ports: []config.Port{{Listen: "127.0.0.1:0", Mode: config.ModeShared}}, ReportDir: get("REPORTS")})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
 	}
-	fmt.Println("ready")
+	fmt.Println("ready", l.Addrs()[0])
 	_ = l.Main()
 	return 0
 }
@@ -94,7 +105,7 @@ func TestReportsSurviveKill(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "ready\n" {
+	if err != nil || !strings.HasPrefix(line, "ready ") {
 		t.Fatalf("child: %q %v", line, err)
 	}
 	const n = 50
@@ -121,5 +132,74 @@ func TestReportsSurviveKill(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%d reports lost with the killed listener", len(want))
 		}
+	}
+}
+
+// startChild runs a listener process on e's queues, index and files (and
+// DBX when given) and returns its address; the test's cleanup kills it.
+func startChild(t *testing.T, e *env, dbx *shmq.Queue) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1",
+		"M1_LSNR_HOME="+e.home, "M1_LSNR_REPORTS="+e.opts.ReportDir, "M1_LSNR_DUP="+e.dup.Path(),
+		"M1_LSNR_RPT="+strconv.Itoa(int(e.rpt.Key())))
+	if dbx != nil {
+		cmd.Env = append(cmd.Env, "M1_LSNR_DBX="+strconv.Itoa(int(dbx.Key())))
+	}
+	for jc, q := range e.lanes {
+		cmd.Env = append(cmd.Env, "M1_LSNR_LANE_"+string(jc)+"="+strconv.Itoa(int(q.Key())))
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ready ") {
+		t.Fatalf("child: %q %v", line, err)
+	}
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "ready "))
+}
+
+// TestKilledWhileHeld: a listener process killed with SIGKILL while its
+// intake brake holds a SUBMIT has neither stored the message nor recorded
+// its MSG_KEY, so the client's retry (it had no answer) is accepted, not
+// refused 1201 as a duplicate of a message that was never stored.
+func TestKilledWhileHeld(t *testing.T) {
+	dbx := openQueue(t, "DBX", 10, 64)
+	e := newEnv(t, envOpt{m1Extra: "brake_dbx_fill = 50\nbrake_wait = \"10s\""})
+	e.stop()
+	fillDBX(t, dbx, 10) // past the mark, not spilling: the brake holds
+	cmd, addr := startChild(t, e, dbx)
+	c := bound(t, addr, cliA, pwA, client.Options{})
+	key := newKey()
+	ch := submitAsync(t, c, sms(key))
+	select {
+	case a := <-ch:
+		t.Fatalf("SUBMIT answered %v (%v) while DBX was full: not held", a.code, a.err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if dup, err := e.dup.Contains(cliA, key, time.Now()); err != nil || dup {
+		t.Fatalf("key recorded in the duplicate index while its message is held (dup %v, err %v)", dup, err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if n := e.lanes['S'].Len(); n != 0 {
+		t.Fatalf("DIST.S holds %d records after the kill; the held message was never stored", n)
+	}
+	drainDBX(t, dbx)
+	e.start()
+	c2 := bound(t, e.shared(), cliA, pwA, client.Options{})
+	code, _, err := c2.Submit(ctxT(t), sms(key))
+	if err != nil || code != telegram.OK {
+		t.Fatalf("the client's retry of %s: %v %v, want 0000 (the first was never stored)", key, code, err)
+	}
+	if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
+		t.Fatalf("DIST.S holds %d records, want the retry's 1", got)
 	}
 }

@@ -16,13 +16,14 @@
 // # The hot path
 //
 //	reader: decode, Validate (1003, 1203, 1204), callback registry (1202),
-//	        TPS bucket of the client (2002), duplicate index CheckAndInsert
-//	        (1201), GW_ID, encode the DIST record (DUP_CHECKED Y)
+//	        TPS bucket of the client (2002), GW_ID, encode the DIST record
+//	        (DUP_CHECKED Y)
 //	   │  one channel per lane (DIST.R, DIST.S, DIST.B by JOB_CLASS)
 //	   ▼
 //	lane:   the intake brake (DIST.S and DIST.B: held while DBX's ring is
 //	        past eai_lsnr.brake_dbx_fill, at most brake_wait; brake.go),
-//	        then PutBatch of whatever arrived meanwhile (no timer: a lone
+//	        then duplicate index CheckAndInsert (1201) of each message and
+//	        PutBatch of whatever arrived meanwhile (no timer: a lone
 //	        SUBMIT is stored at once, batches grow under load)
 //	   │  0000 for what was stored; 2001 for the rest, and their keys are
 //	   ▼  removed from the duplicate index so the client's retry is accepted

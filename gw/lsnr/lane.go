@@ -42,10 +42,11 @@ func (ln *lane) loop() {
 		closed := false
 		for {
 			if len(j.rec) > size {
-				// One oversized record would fail the whole batch.
+				// One oversized record would fail the whole batch. Its
+				// key is not recorded yet (record, below).
 				ln.l.log.Error("record larger than the queue's record size; answered busy",
 					zap.String("queue", ln.q.Name()), zap.Int("size", len(j.rec)), zap.Int("record_size", size))
-				ln.fail(j)
+				j.finish(telegram.ErrBusy)
 			} else {
 				batch = append(batch, j)
 				recs = append(recs, j.rec)
@@ -68,11 +69,38 @@ func (ln *lane) loop() {
 		if ln.brakes && len(batch) > 0 {
 			ln.l.brake.hold(ln.l.set.Load())
 		}
+		batch, recs = ln.record(batch, recs)
 		ln.store(batch, recs)
 		if closed {
 			return
 		}
 	}
+}
+
+// record checks each message's MSG_KEY in the duplicate index and records
+// it, answering 1201 for a duplicate, and returns the rest in order. It
+// runs right before the store, so a listener killed in between leaves a
+// key recorded with no message for no longer than one store takes
+// (gw/dupindex, "the crash between check and store"); the intake brake's
+// hold comes before it. Two SUBMITs of one key in one batch: the first is
+// recorded, the second is the duplicate, as in arrival order.
+func (ln *lane) record(batch []*job, recs [][]byte) ([]*job, [][]byte) {
+	now := time.Now()
+	keep, keepRecs := batch[:0], recs[:0]
+	for i, j := range batch {
+		dup, err := ln.l.opts.Dup.CheckAndInsert(j.c.client, j.msgKey, now)
+		switch {
+		case err != nil:
+			ln.l.log.Error("duplicate index: message refused busy", zap.String("client", j.c.client),
+				zap.String("msg_key", j.msgKey), zap.Error(err))
+			j.finish(telegram.ErrBusy)
+		case dup:
+			j.finish(telegram.ErrDuplicate)
+		default:
+			keep, keepRecs = append(keep, j), append(keepRecs, recs[i])
+		}
+	}
+	return keep, keepRecs
 }
 
 // store puts one batch and answers each of its messages.

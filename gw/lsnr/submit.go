@@ -160,8 +160,9 @@ func (c *conn) submit(h telegram.Header, body []byte) bool {
 	return true
 }
 
-// enqueue checks the duplicate index and hands the message to its lane
-// (or to the future lane). The job is finished either way.
+// enqueue hands the message to its lane, which checks the duplicate index
+// (or checks the index and hands it to the future lane). The job is
+// finished either way.
 func (c *conn) enqueue(j *job, set *settings, now time.Time, m *msg.Message, future bool) {
 	l := c.l
 	if future {
@@ -198,16 +199,10 @@ func (c *conn) enqueue(j *job, set *settings, now time.Time, m *msg.Message, fut
 		l.future.in <- j
 		return
 	}
-	dup, err := l.opts.Dup.CheckAndInsert(c.client, m.MsgKey, now)
-	if err != nil {
-		c.log.Error("duplicate index: message refused busy", zap.String("client", c.client), zap.Error(err))
-		j.finish(telegram.ErrBusy)
-		return
-	}
-	if dup {
-		j.finish(telegram.ErrDuplicate)
-		return
-	}
+	// The key is checked and recorded by the lane, right before the store
+	// (lane.record): after the intake brake's hold, so that a listener
+	// killed while holding leaves no key recorded for a message it never
+	// stored.
 	st := l.clk.at(now, set.validity)
 	m.ClientID = c.client
 	m.AcceptTime = st.accept
