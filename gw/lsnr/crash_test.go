@@ -89,25 +89,7 @@ func TestReportsSurviveKill(t *testing.T) {
 	e.stop()
 	e.rpt = openQueue(t, "RPT", 1024, 256)
 	e.opts.RPT = e.rpt
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1",
-		"M1_LSNR_HOME="+e.home, "M1_LSNR_REPORTS="+e.opts.ReportDir, "M1_LSNR_DUP="+e.dup.Path(),
-		"M1_LSNR_RPT="+strconv.Itoa(int(e.rpt.Key())))
-	for jc, q := range e.lanes {
-		cmd.Env = append(cmd.Env, "M1_LSNR_LANE_"+string(jc)+"="+strconv.Itoa(int(q.Key())))
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ready ") {
-		t.Fatalf("child: %q %v", line, err)
-	}
+	cmd, _ := startChild(t, e, nil)
 	const n = 50
 	want := map[string]bool{}
 	for range n {
