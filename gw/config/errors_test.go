@@ -75,7 +75,7 @@ func TestErrorsNameFileLineSetting(t *testing.T) {
 		{"type", "etc/m1.toml", replace(`sms_max       = 90`, `sms_max       = "ninety"`), `sms_max       = "ninety"`, "eai_lsnr.sms_max", ""},
 		{"bad duration", "etc/m1.toml", replace(`report              = "72h"`, `report              = "three days"`), `"three days"`, "timeouts.report", "duration"},
 		{"brake fill", "etc/m1.toml", replace(`brake_dbx_fill = 40 `, `brake_dbx_fill = 140 `), "brake_dbx_fill = 140", "eai_lsnr.brake_dbx_fill", "0 to 100"},
-		{"brake wait", "etc/m1.toml", replace(`brake_wait     = "1s"`, `brake_wait     = "30s"`), `brake_wait     = "30s"`, "eai_lsnr.brake_wait", "0 (off) to 10s"},
+		{"brake wait", "etc/m1.toml", replace(`brake_wait     = "1s"`, `brake_wait     = "30s"`), `brake_wait     = "30s"`, "eai_lsnr.brake_wait", "0 (off) to 5s"},
 		{"window not whole seconds", "etc/m1.toml", replace(`duplicate_window    = "24h"`, `duplicate_window    = "1500ms"`), `duplicate_window    = "1500ms"`, "timeouts.duplicate_window", "whole seconds"},
 		{"unknown key", "etc/m1.toml", replace(`record_size = 256`, `record_size = 256`+"\ncapacty = 5"), "capacty = 5", "queue.capacty", "unknown setting"},
 		{"unknown table", "etc/m1.toml", replace(`[dbx]`, "[dbxx]\nfetch_count = 5\n[dbx]"), "fetch_count = 5", "dbxx.fetch_count", "unknown setting"},

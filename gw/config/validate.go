@@ -304,9 +304,10 @@ func (c *Config) validateListener(e *errs) {
 	between("eai_lsnr.default_tps", l.DefaultTPS, 1, 1000000)
 	between("eai_lsnr.brake_dbx_fill", l.BrakeDBXFill, 0, 100)
 	// A client waits for its SUBMIT_RESP; a hold near its own timeout
-	// would make it give up and send again.
-	if l.BrakeWait < 0 || l.BrakeWait > Duration(10*time.Second) {
-		e.at("eai_lsnr.brake_wait", "eai_lsnr.brake_wait", "%s: 0 (off) to 10s", l.BrakeWait)
+	// would make it give up and send again, and an UNBIND waits at most
+	// 5 s for the answers it is owed (gw/lsnr Options.DrainTimeout).
+	if l.BrakeWait < 0 || l.BrakeWait > Duration(5*time.Second) {
+		e.at("eai_lsnr.brake_wait", "eai_lsnr.brake_wait", "%s: 0 (off) to 5s", l.BrakeWait)
 	}
 }
 

@@ -2,6 +2,7 @@ package lsnr
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -62,6 +63,7 @@ type brake struct {
 	capacity int // DBX's ring, in records
 	exit     <-chan struct{}
 	log      *zap.Logger
+	holding  atomic.Int32 // batches being held now (tests wait on it)
 
 	mu      sync.Mutex
 	held    int           // batches held since the last summary
@@ -73,10 +75,12 @@ type brake struct {
 // newBrake returns nil (no brake) when DBX cannot be read cheaply.
 func newBrake(dbx any, capacity int, exit <-chan struct{}, log *zap.Logger) *brake {
 	g, ok := dbx.(ringGauge)
-	if !ok || capacity <= 0 {
-		if dbx != nil {
-			log.Warn("intake brake off: DBX is not a shared-memory queue, its depth cannot be read cheaply")
-		}
+	switch {
+	case !ok:
+		log.Warn("intake brake off: DBX is not a shared-memory queue, its depth cannot be read cheaply")
+		return nil
+	case capacity <= 0:
+		log.Warn("intake brake off: DBX's capacity cannot be read")
 		return nil
 	}
 	return &brake{dbx: g, capacity: capacity, exit: exit, log: log}
@@ -89,10 +93,18 @@ func (b *brake) behind(mark int) (bool, int) {
 	return n >= mark && !b.dbx.Spilling(), n
 }
 
-// hold waits while dbx is behind, at most set's brake_wait, or until the
-// listener stops. It returns how long it held.
-func (b *brake) hold(set *settings) time.Duration {
+// hold waits while dbx is behind, or until the listener stops, or until
+// brake_wait after oldest: the arrival of the batch's oldest message. The
+// bound is per message, not per batch: a message that waited behind
+// batches held before its own is not held again for a whole brake_wait
+// (with UNBIND's drain of 5 s in mind, and brake_wait at most 5 s). It
+// returns how long it held.
+func (b *brake) hold(set *settings, oldest time.Time) time.Duration {
 	if b == nil || set.brakeFill <= 0 || set.brakeWait <= 0 {
+		return 0
+	}
+	deadline := oldest.Add(set.brakeWait)
+	if !time.Now().Before(deadline) {
 		return 0
 	}
 	mark := max(1, b.capacity*set.brakeFill/100)
@@ -100,7 +112,10 @@ func (b *brake) hold(set *settings) time.Duration {
 	if !behind {
 		return 0
 	}
+	b.holding.Add(1)
+	defer b.holding.Add(-1)
 	start := time.Now()
+	b.log.Debug("intake brake: holding a batch", zap.Int("dbx_ring", n), zap.Int("dbx_ring_mark", mark))
 	deepest := n
 	t := time.NewTimer(brakeStep)
 	defer t.Stop()
@@ -112,7 +127,7 @@ func (b *brake) hold(set *settings) time.Duration {
 		}
 		behind, n = b.behind(mark)
 		deepest = max(deepest, n)
-		if !behind || time.Since(start) >= set.brakeWait {
+		if !behind || !time.Now().Before(deadline) {
 			return b.done(start, deepest, mark)
 		}
 		t.Reset(brakeStep)

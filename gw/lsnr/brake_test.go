@@ -54,6 +54,18 @@ func drainDBX(t *testing.T, q *shmq.Queue) {
 	}
 }
 
+// waitHeld waits until l's brake holds a batch.
+func waitHeld(t *testing.T, l *Listener) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.brake.holding.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the brake never held the SUBMIT")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func within(t *testing.T, ch <-chan answer, d time.Duration, what string) telegram.Code {
 	t.Helper()
 	select {
@@ -91,7 +103,7 @@ func TestIntakeBrake(t *testing.T) {
 	}
 
 	t.Run("held until dbx catches up", func(t *testing.T) {
-		e, dbx, c := newBraked(t, "10s")
+		e, dbx, c := newBraked(t, "5s")
 		fillDBX(t, dbx, 5)
 		ch := submitAsync(t, c, sms(newKey()))
 		select {
@@ -103,7 +115,7 @@ func TestIntakeBrake(t *testing.T) {
 			t.Fatalf("a held message is already in DIST.S (%d records)", got)
 		}
 		drainDBX(t, dbx)
-		if code := within(t, ch, 5*time.Second, "after DBX drained"); code != telegram.OK {
+		if code := within(t, ch, 3*time.Second, "after DBX drained"); code != telegram.OK {
 			t.Fatalf("SUBMIT after the hold: %s", code)
 		}
 		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
@@ -112,9 +124,9 @@ func TestIntakeBrake(t *testing.T) {
 	})
 
 	t.Run("below the mark is not held", func(t *testing.T) {
-		e, dbx, c := newBraked(t, "10s")
+		e, dbx, c := newBraked(t, "5s")
 		fillDBX(t, dbx, 4)
-		if code := within(t, submitAsync(t, c, sms(newKey())), 5*time.Second, "DBX at 4 of 10"); code != telegram.OK {
+		if code := within(t, submitAsync(t, c, sms(newKey())), 3*time.Second, "DBX at 4 of 10"); code != telegram.OK {
 			t.Fatalf("SUBMIT: %s", code)
 		}
 		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
@@ -123,11 +135,11 @@ func TestIntakeBrake(t *testing.T) {
 	})
 
 	t.Run("real-time lane never held", func(t *testing.T) {
-		e, dbx, c := newBraked(t, "10s")
+		e, dbx, c := newBraked(t, "5s")
 		fillDBX(t, dbx, capacity)
 		s := sms(newKey())
 		s.JobClass = 'R'
-		if code := within(t, submitAsync(t, c, s), 5*time.Second, "JOB_CLASS R with DBX full"); code != telegram.OK {
+		if code := within(t, submitAsync(t, c, s), 3*time.Second, "JOB_CLASS R with DBX full"); code != telegram.OK {
 			t.Fatalf("SUBMIT R: %s", code)
 		}
 		if got := len(laneRecords(t, e.lanes['R'])); got != 1 {
@@ -136,10 +148,10 @@ func TestIntakeBrake(t *testing.T) {
 	})
 
 	t.Run("not held while DBX spills", func(t *testing.T) {
-		_, dbx, c := newBraked(t, "10s")
+		_, dbx, c := newBraked(t, "5s")
 		fillDBX(t, dbx, capacity)
 		dbx.MarkSpilling() // what the first writer to find it full does
-		if code := within(t, submitAsync(t, c, sms(newKey())), 5*time.Second, "DBX spilling"); code != telegram.OK {
+		if code := within(t, submitAsync(t, c, sms(newKey())), 3*time.Second, "DBX spilling"); code != telegram.OK {
 			t.Fatalf("SUBMIT: %s", code)
 		}
 	})
@@ -147,8 +159,12 @@ func TestIntakeBrake(t *testing.T) {
 	t.Run("hold bounded by brake_wait", func(t *testing.T) {
 		e, dbx, c := newBraked(t, "1s")
 		fillDBX(t, dbx, capacity)
+		start := time.Now()
 		if code := within(t, submitAsync(t, c, sms(newKey())), 8*time.Second, "DBX full for good"); code != telegram.OK {
 			t.Fatalf("SUBMIT after brake_wait: %s", code)
+		}
+		if d := time.Since(start); d < 900*time.Millisecond {
+			t.Fatalf("answered after %v: not held for brake_wait (1s)", d)
 		}
 		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
 			t.Fatalf("DIST.S holds %d records, want 1", got)
@@ -156,16 +172,18 @@ func TestIntakeBrake(t *testing.T) {
 	})
 
 	t.Run("stop ends a hold", func(t *testing.T) {
-		e, dbx, c := newBraked(t, "10s")
+		e, dbx, c := newBraked(t, "5s")
 		fillDBX(t, dbx, capacity)
 		ch := submitAsync(t, c, sms(newKey()))
-		time.Sleep(200 * time.Millisecond) // the SUBMIT reaches its lane and is held
+		waitHeld(t, e.l)
 		stopped := make(chan struct{})
-		go func() { e.stop(); close(stopped) }()
+		// Exit, not e.stop: the test's cleanup calls e.stop, and two
+		// e.stop would both wait for Main's one result.
+		go func() { e.l.Exit(); close(stopped) }()
 		select {
 		case <-stopped:
-		case <-time.After(5 * time.Second):
-			t.Fatal("Exit waited for a held batch (brake_wait 10s)")
+		case <-time.After(3 * time.Second):
+			t.Fatal("Exit waited for a held batch (brake_wait 5s)")
 		}
 		if code := within(t, ch, 5*time.Second, "after stop"); code != telegram.OK {
 			t.Fatalf("held SUBMIT answered %s at stop; it was stored and owed 0000", code)

@@ -78,6 +78,16 @@ func childMain() int {
 		return 1
 	}
 	fmt.Println("ready", l.Addrs()[0])
+	if dbx != nil {
+		// TestKilledWhileHeld kills the child once it knows a SUBMIT is
+		// held.
+		go func() {
+			for l.brake.holding.Load() == 0 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			fmt.Println("held")
+		}()
+	}
 	_ = l.Main()
 	return 0
 }
@@ -89,7 +99,7 @@ func TestReportsSurviveKill(t *testing.T) {
 	e.stop()
 	e.rpt = openQueue(t, "RPT", 1024, 256)
 	e.opts.RPT = e.rpt
-	cmd, _ := startChild(t, e, nil)
+	cmd, _, _ := startChild(t, e, nil)
 	const n = 50
 	want := map[string]bool{}
 	for range n {
@@ -119,7 +129,7 @@ func TestReportsSurviveKill(t *testing.T) {
 
 // startChild runs a listener process on e's queues, index and files (and
 // DBX when given) and returns its address; the test's cleanup kills it.
-func startChild(t *testing.T, e *env, dbx *shmq.Queue) (*exec.Cmd, string) {
+func startChild(t *testing.T, e *env, dbx *shmq.Queue) (*exec.Cmd, string, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1",
@@ -139,11 +149,12 @@ func startChild(t *testing.T, e *env, dbx *shmq.Queue) (*exec.Cmd, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
+	rd := bufio.NewReader(out)
+	line, err := rd.ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "ready ") {
 		t.Fatalf("child: %q %v", line, err)
 	}
-	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "ready "))
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "ready ")), rd
 }
 
 // TestKilledWhileHeld: a listener process killed with SIGKILL while its
@@ -152,17 +163,20 @@ func startChild(t *testing.T, e *env, dbx *shmq.Queue) (*exec.Cmd, string) {
 // refused 1201 as a duplicate of a message that was never stored.
 func TestKilledWhileHeld(t *testing.T) {
 	dbx := openQueue(t, "DBX", 10, 64)
-	e := newEnv(t, envOpt{m1Extra: "brake_dbx_fill = 50\nbrake_wait = \"10s\""})
+	e := newEnv(t, envOpt{m1Extra: "brake_dbx_fill = 50\nbrake_wait = \"5s\""})
 	e.stop()
 	fillDBX(t, dbx, 10) // past the mark, not spilling: the brake holds
-	cmd, addr := startChild(t, e, dbx)
+	cmd, addr, out := startChild(t, e, dbx)
 	c := bound(t, addr, cliA, pwA, client.Options{})
 	key := newKey()
 	ch := submitAsync(t, c, sms(key))
+	if line, err := out.ReadString('\n'); err != nil || line != "held\n" {
+		t.Fatalf("child: %q %v, want held", line, err)
+	}
 	select {
 	case a := <-ch:
-		t.Fatalf("SUBMIT answered %v (%v) while DBX was full: not held", a.code, a.err)
-	case <-time.After(500 * time.Millisecond):
+		t.Fatalf("SUBMIT answered %v (%v) while held", a.code, a.err)
+	default:
 	}
 	if dup, err := e.dup.Contains(cliA, key, time.Now()); err != nil || dup {
 		t.Fatalf("key recorded in the duplicate index while its message is held (dup %v, err %v)", dup, err)

@@ -61,12 +61,17 @@ func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	}
 	p.closers.Add(rpt.Close)
 	p.rpt, p.cfg, p.log = rpt, cfg, log
-	// DBX as a producer, only to read its depth (the intake brake).
-	dbx, err := queues.Open(cfg, config.QueueDBX, log)
-	if err != nil {
-		return fail(fmt.Errorf("queue %s: %w", config.QueueDBX, err))
+	// DBX as a producer, only to read its depth (the intake brake). The
+	// brake is not worth refusing to listen for: a DBX that cannot be
+	// opened (say its geometry changed in m1.toml and the old segment is
+	// still there; dbx will refuse it loudly) turns the brake off.
+	var dbx queue.Queue
+	if q, err := queues.Open(cfg, config.QueueDBX, log); err != nil {
+		log.Warn("intake brake off: DBX cannot be opened", zap.Error(err))
+	} else {
+		dbx = q
+		p.closers.Add(q.Close)
 	}
-	p.closers.Add(dbx.Close)
 	dup, err := dupindex.Open(dupindex.Options{Path: cfg.Path(cfg.Listener.DupIndex),
 		Window: cfg.Timeouts.DuplicateWindow.D(), Logger: log})
 	if err != nil {

@@ -69,6 +69,14 @@
 //     The gap the rule leaves: an immediate SUBMIT of a key that waits in
 //     T41 is accepted (the hot path does not read T41); it is sent, and the
 //     reserved message ends with 1201 when its time comes, in a REPORT.
+//     The same holds the other way round while the immediate SUBMIT waits
+//     in its lane (the lane records its key only right before the store,
+//     after the intake brake's hold): a reserved SUBMIT of that key is
+//     accepted, and ends with 1201 when its time comes.
+//   - Keys are recorded in lane order: two SUBMITs of one key in one lane
+//     are answered first 0000, then 1201. In two lanes (JOB_CLASS S and R)
+//     the lane that stores first wins; DIST.R is never held, so it can be
+//     the later SUBMIT.
 //   - 2001 when the lane does not take the record within
 //     Options.PutTimeout (a block queue that stays full, a reject queue that
 //     is full, a removed queue), and when the duplicate index is full.

@@ -67,7 +67,7 @@ func (ln *lane) loop() {
 			}
 		}
 		if ln.brakes && len(batch) > 0 {
-			ln.l.brake.hold(ln.l.set.Load())
+			ln.l.brake.hold(ln.l.set.Load(), batch[0].arrived)
 		}
 		batch, recs = ln.record(batch, recs)
 		ln.store(batch, recs)

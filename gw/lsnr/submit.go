@@ -22,15 +22,16 @@ const gwidOff = 2
 // record, and the SUBMIT_RESP body (MSG_KEY AN 20, GW_ID N 20) its answer
 // carries. Jobs are pooled: a SUBMIT costs no job allocation.
 type job struct {
-	c      *conn
-	seq    uint32
-	code   telegram.Code
-	msgKey string
-	resp   [40]byte
-	rec    []byte
-	multi  *multi
-	idx    int
-	row    store.T41Row // future RESERVE_TIME only
+	c       *conn
+	arrived time.Time // when the reader handed it on: the intake brake's bound
+	seq     uint32
+	code    telegram.Code
+	msgKey  string
+	resp    [40]byte
+	rec     []byte
+	multi   *multi
+	idx     int
+	row     store.T41Row // future RESERVE_TIME only
 }
 
 var jobPool = sync.Pool{New: func() any { return &job{rec: make([]byte, 0, 512)} }}
@@ -203,6 +204,7 @@ func (c *conn) enqueue(j *job, set *settings, now time.Time, m *msg.Message, fut
 	// (lane.record): after the intake brake's hold, so that a listener
 	// killed while holding leaves no key recorded for a message it never
 	// stored.
+	j.arrived = now
 	st := l.clk.at(now, set.validity)
 	m.ClientID = c.client
 	m.AcceptTime = st.accept

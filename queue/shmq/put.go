@@ -171,6 +171,16 @@ func (w *removalWatch) check(shmid int) (removed bool, nattch int) {
 	return true, info.Nattch
 }
 
+// RemovedLately tells whether the segment was removed under this process,
+// asking the kernel at most every removalCheckEvery (Removed asks every
+// time): cheap enough for a handle that only reads the header, and so never
+// meets the removal in a put (eai_lsnr's view of DBX).
+func (q *Queue) RemovedLately() bool {
+	q.putMu.Lock()
+	defer q.putMu.Unlock()
+	return q.checkRemoved() != nil
+}
+
 // Removed tells whether the segment was removed under this process.
 func (q *Queue) Removed() bool {
 	q.putMu.Lock()

@@ -572,3 +572,38 @@ func TestKilledFileWriterCountReset(t *testing.T) {
 		t.Fatalf("%d writers counted after the reset", raw.FileWriters())
 	}
 }
+
+// TestRingLenSeesRemoval: a handle that only reads the ring's depth (eai_lsnr's
+// intake brake on DBX) forgets a removed ring instead of reading its dead
+// header for good.
+func TestRingLenSeesRemoval(t *testing.T) {
+	f := newFixture(t)
+	f.open(Spill, true, 64) // the consumer makes the ring, and takes nothing here
+	prod := f.open(Spill, false, 64)
+	reader := f.open(Spill, false, 64)
+	for i := 0; i < 5; i++ {
+		if err := prod.Put(rec(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := reader.RingLen(); n != 5 {
+		t.Fatalf("RingLen %d, want 5", n)
+	}
+	id, err := ipc.OpenShm(f.key, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipc.RemoveShm(id); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for reader.RingLen() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("RingLen still %d 5 s after the segment was removed", reader.RingLen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !reader.Spilling() {
+		t.Error("a handle without a ring should report spilling (writers go to the file part)")
+	}
+}

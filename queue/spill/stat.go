@@ -24,11 +24,21 @@ func (q *Queue) Len() int {
 // RingLen is the number of uncommitted records in the ring alone: two
 // loads from the segment header, cheap enough to read per batch (eai_lsnr's
 // intake brake does). 0 while there is no ring.
+//
+// A handle that only reads (eai_lsnr's brake never puts into DBX) would
+// never meet an ipcrm of the segment in a put, and would read a dead
+// header for good: RingLen looks for the removal itself (at most every
+// 250 ms) and forgets such a ring as a put would.
 func (q *Queue) RingLen() int {
-	if s := q.ring(); s != nil {
-		return s.Len()
+	s := q.ring()
+	if s == nil {
+		return 0
 	}
-	return 0
+	if !q.o.Consumer && s.RemovedLately() {
+		q.dropRing(s, fmt.Errorf("queue %s: segment removed: %w", q.Name(), queue.ErrRemoved))
+		return 0
+	}
+	return s.Len()
 }
 
 // Stat reports the ring's header, with the file part's depth in FileLen.
