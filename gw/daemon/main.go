@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"go.uber.org/zap"
 
@@ -51,6 +53,11 @@ func Main(name string, build func(*Env) (Daemon, error)) int {
 }
 
 func mainWith(ctx context.Context, name string, stderr io.Writer, build func(*Env) (Daemon, error)) int {
+	// SIGUSR2's default action ends the process, and Run handles it (a CPU
+	// profile) only from when the daemon is built: until then it is
+	// ignored, so a profile asked for a moment too early kills nothing.
+	// HandleSignals' Notify takes it over.
+	signal.Ignore(syscall.SIGUSR2)
 	home, err := config.Home()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
