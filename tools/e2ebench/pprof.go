@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,10 +38,12 @@ func (r *runner) startPprof(ps []proc) (time.Time, error) {
 
 // finishPprof waits for the profiles, copies them to --pprof DIR and
 // writes `go tool pprof -top` of each beside it (NAME.top.txt).
-func (r *runner) finishPprof(started time.Time) error {
+func (r *runner) finishPprof(ctx context.Context, started time.Time) error {
 	if left := time.Until(started.Add(pprofFor + 2*time.Second)); left > 0 {
 		r.say("pprof: waiting %v for the profiles to be written", left.Round(time.Second))
-		time.Sleep(left)
+		if err := sleepCtx(ctx, left); err != nil {
+			return err
+		}
 	}
 	files, err := filepath.Glob(filepath.Join(r.home, "log", "*.cpu.pprof"))
 	if err != nil {

@@ -181,7 +181,7 @@ func (r *runner) run(ctx context.Context) (*result, error) {
 		}
 	}
 	if !pprofAt.IsZero() {
-		if err := r.finishPprof(pprofAt); err != nil {
+		if err := r.finishPprof(ctx, pprofAt); err != nil {
 			r.say("pprof: %v", err)
 		}
 	}
