@@ -35,6 +35,17 @@ func repoRoot() string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
+// TestMain removes the binaries built for the run: they are a build of
+// every command (about 250 MB), one directory per run, left in /tmp
+// otherwise.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // binaries builds every command and tool once per test run.
 func binaries(t *testing.T) string {
 	t.Helper()
