@@ -26,7 +26,8 @@ import (
 // So a lane looks at DBX before it stores a batch: while DBX's ring is at
 // least eai_lsnr.brake_dbx_fill percent full, it holds the batch, looking
 // again every brakeStep, until dbx is back under the mark or
-// eai_lsnr.brake_wait has passed, and then stores it whatever the state.
+// eai_lsnr.brake_wait has passed since the batch's oldest message arrived,
+// and then stores it whatever the state.
 // The brake paces, it never refuses: clients see slower answers, their
 // windows fill, and they send no faster than the suite finishes.
 //
@@ -42,8 +43,8 @@ import (
 //     stops at a full lane).
 
 // brakeStep is how often a held batch looks at DBX again: short against
-// dbx's batches (max_wait 100 ms), long enough that a hold costs a few
-// hundred wake-ups a second at most.
+// dbx's batches (max_wait 100 ms), long enough that a held lane costs at
+// most 500 wake-ups a second.
 const brakeStep = 2 * time.Millisecond
 
 // brakeLogEvery bounds the brake's log lines: one summary per interval
