@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -18,6 +17,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/m1gw/m1/internal/testchild"
 )
 
 // The test binary re-executes itself as a child process when this variable
@@ -43,20 +44,8 @@ func TestMain(m *testing.M) {
 
 func startHolder(t *testing.T, dir string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=hold", "RUN_DIR="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ready") {
-		t.Fatalf("child: %q %v", line, err)
-	}
+	cmd, out := testchild.Start(t, "^$", childEnv+"=hold", "RUN_DIR="+dir)
+	testchild.Expect(t, out, "ready")
 	return cmd
 }
 

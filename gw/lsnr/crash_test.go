@@ -16,6 +16,7 @@ import (
 	"github.com/m1gw/m1/gw/config"
 	"github.com/m1gw/m1/gw/dupindex"
 	"github.com/m1gw/m1/gw/telegram"
+	"github.com/m1gw/m1/internal/testchild"
 	"github.com/m1gw/m1/ipc"
 	"github.com/m1gw/m1/queue"
 	"github.com/m1gw/m1/queue/shmq"
@@ -131,30 +132,18 @@ func TestReportsSurviveKill(t *testing.T) {
 // DBX when given) and returns its address; the test's cleanup kills it.
 func startChild(t *testing.T, e *env, dbx *shmq.Queue) (*exec.Cmd, string, *bufio.Reader) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1",
-		"M1_LSNR_HOME="+e.home, "M1_LSNR_REPORTS="+e.opts.ReportDir, "M1_LSNR_DUP="+e.dup.Path(),
-		"M1_LSNR_RPT="+strconv.Itoa(int(e.rpt.Key())))
+	env := []string{childEnv + "=1",
+		"M1_LSNR_HOME=" + e.home, "M1_LSNR_REPORTS=" + e.opts.ReportDir, "M1_LSNR_DUP=" + e.dup.Path(),
+		"M1_LSNR_RPT=" + strconv.Itoa(int(e.rpt.Key()))}
 	if dbx != nil {
-		cmd.Env = append(cmd.Env, "M1_LSNR_DBX="+strconv.Itoa(int(dbx.Key())))
+		env = append(env, "M1_LSNR_DBX="+strconv.Itoa(int(dbx.Key())))
 	}
 	for jc, q := range e.lanes {
-		cmd.Env = append(cmd.Env, "M1_LSNR_LANE_"+string(jc)+"="+strconv.Itoa(int(q.Key())))
+		env = append(env, "M1_LSNR_LANE_"+string(jc)+"="+strconv.Itoa(int(q.Key())))
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	rd := bufio.NewReader(out)
-	line, err := rd.ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ready ") {
-		t.Fatalf("child: %q %v", line, err)
-	}
-	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "ready ")), rd
+	cmd, out := testchild.Start(t, "^$", env...)
+	line := testchild.Expect(t, out, "ready ")
+	return cmd, strings.TrimPrefix(line, "ready "), out
 }
 
 // TestKilledWhileHeld: a listener process killed with SIGKILL while its
@@ -170,9 +159,7 @@ func TestKilledWhileHeld(t *testing.T) {
 	c := bound(t, addr, cliA, pwA, client.Options{})
 	key := newKey()
 	ch := submitAsync(t, c, sms(key))
-	if line, err := out.ReadString('\n'); err != nil || line != "held\n" {
-		t.Fatalf("child: %q %v, want held", line, err)
-	}
+	testchild.Expect(t, out, "held")
 	select {
 	case a := <-ch:
 		t.Fatalf("SUBMIT answered %v (%v) while held", a.code, a.err)

@@ -1,13 +1,10 @@
 package spill
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +15,8 @@ import (
 	"github.com/m1gw/m1/queue"
 	"github.com/m1gw/m1/queue/fileq"
 	"github.com/m1gw/m1/queue/shmq"
+
+	"github.com/m1gw/m1/internal/testchild"
 )
 
 // TestOrphanChild is the consumer TestRingRemovedWhileConsumerDead kills:
@@ -70,21 +69,9 @@ func TestRingRemovedWhileConsumerDead(t *testing.T) {
 	}
 
 	// A consumer takes 15 and is killed before committing them.
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOrphanChild$")
-	cmd.Env = append(os.Environ(), "SPILL_CHILD=consumer", "SPILL_KEY="+f.key.String(),
+	cmd, out := testchild.Start(t, "^TestOrphanChild$", "SPILL_CHILD=consumer", "SPILL_KEY="+f.key.String(),
 		"SPILL_DIR="+f.dir, "SPILL_TAKE=15")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "taken 15") {
-		t.Fatalf("child said %q, %v", line, err)
-	}
+	testchild.Expect(t, out, "taken 15")
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
