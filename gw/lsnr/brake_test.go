@@ -54,6 +54,18 @@ func drainDBX(t *testing.T, q *shmq.Queue) {
 	}
 }
 
+// wantStored wants the SUBMIT answered 0000 within d and its record alone
+// in lane jc.
+func wantStored(t *testing.T, e *env, jc byte, ch <-chan answer, d time.Duration, what string) {
+	t.Helper()
+	if code := within(t, ch, d, what); code != telegram.OK {
+		t.Fatalf("%s: SUBMIT answered %s", what, code)
+	}
+	if got := len(laneRecords(t, e.lanes[jc])); got != 1 {
+		t.Fatalf("%s: DIST.%c holds %d records, want 1", what, jc, got)
+	}
+}
+
 // waitHeld waits until l's brake holds a batch.
 func waitHeld(t *testing.T, l *Listener) {
 	t.Helper()
@@ -115,23 +127,13 @@ func TestIntakeBrake(t *testing.T) {
 			t.Fatalf("a held message is already in DIST.S (%d records)", got)
 		}
 		drainDBX(t, dbx)
-		if code := within(t, ch, 3*time.Second, "after DBX drained"); code != telegram.OK {
-			t.Fatalf("SUBMIT after the hold: %s", code)
-		}
-		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
-			t.Fatalf("DIST.S holds %d records after the hold, want 1", got)
-		}
+		wantStored(t, e, 'S', ch, 3*time.Second, "after DBX drained")
 	})
 
 	t.Run("below the mark is not held", func(t *testing.T) {
 		e, dbx, c := newBraked(t, "5s")
 		fillDBX(t, dbx, 4)
-		if code := within(t, submitAsync(t, c, sms(newKey())), 3*time.Second, "DBX at 4 of 10"); code != telegram.OK {
-			t.Fatalf("SUBMIT: %s", code)
-		}
-		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
-			t.Fatalf("DIST.S holds %d records, want 1", got)
-		}
+		wantStored(t, e, 'S', submitAsync(t, c, sms(newKey())), 3*time.Second, "DBX at 4 of 10")
 	})
 
 	t.Run("real-time lane never held", func(t *testing.T) {
@@ -139,12 +141,7 @@ func TestIntakeBrake(t *testing.T) {
 		fillDBX(t, dbx, capacity)
 		s := sms(newKey())
 		s.JobClass = 'R'
-		if code := within(t, submitAsync(t, c, s), 3*time.Second, "JOB_CLASS R with DBX full"); code != telegram.OK {
-			t.Fatalf("SUBMIT R: %s", code)
-		}
-		if got := len(laneRecords(t, e.lanes['R'])); got != 1 {
-			t.Fatalf("DIST.R holds %d records, want 1", got)
-		}
+		wantStored(t, e, 'R', submitAsync(t, c, s), 3*time.Second, "JOB_CLASS R with DBX full")
 	})
 
 	t.Run("not held while DBX spills", func(t *testing.T) {
@@ -185,11 +182,6 @@ func TestIntakeBrake(t *testing.T) {
 		case <-time.After(3 * time.Second):
 			t.Fatal("Exit waited for a held batch (brake_wait 5s)")
 		}
-		if code := within(t, ch, 5*time.Second, "after stop"); code != telegram.OK {
-			t.Fatalf("held SUBMIT answered %s at stop; it was stored and owed 0000", code)
-		}
-		if got := len(laneRecords(t, e.lanes['S'])); got != 1 {
-			t.Fatalf("DIST.S holds %d records after the stop, want 1", got)
-		}
+		wantStored(t, e, 'S', ch, 5*time.Second, "after stop")
 	})
 }
