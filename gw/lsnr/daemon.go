@@ -41,8 +41,9 @@ type Process struct {
 
 // FromEnv builds the eai_lsnr daemon from its configuration:
 // DIST.R/S/B through gw/queues (with their spill/reject policies), RPT as
-// its consumer, DBX as a producer (read by the intake brake), the duplicate index at eai_lsnr.dup_index, and the store
-// for future RESERVE_TIMEs.
+// its consumer, DBX as a producer (read by the intake brake), the
+// duplicate index at eai_lsnr.dup_index, and the store for future
+// RESERVE_TIMEs.
 func FromEnv(env *daemon.Env) (daemon.Daemon, error) {
 	cfg := env.Config.Get()
 	log := env.Log.Logger
